@@ -1,0 +1,86 @@
+;;; artisan.el --- Fast notes search, link graph and start-up profiling  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The emacs-artisan authors
+
+;; Author: The emacs-artisan authors
+;; Maintainer: The emacs-artisan authors
+;; URL: https://github.com/emacs-artisan/emacs-artisan
+;; Version: 0.1.0
+;; Package-Requires: ((emacs "28.1"))
+;; Keywords: outlines, hypermedia, matching, files, tools
+;; SPDX-License-Identifier: GPL-3.0-or-later
+
+;; This file is not part of GNU Emacs.
+
+;; This program is free software: you can redistribute it and/or modify
+;; it under the terms of the GNU General Public License as published by
+;; the Free Software Foundation, either version 3 of the License, or
+;; (at your option) any later version.
+
+;; This program is distributed in the hope that it will be useful,
+;; but WITHOUT ANY WARRANTY; without even the implied warranty of
+;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+;; GNU General Public License for more details.
+
+;; You should have received a copy of the GNU General Public License
+;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+;;; Commentary:
+
+;; emacs-artisan makes Emacs fast at what Emacs Lisp does slowly.  A Rust
+;; dynamic module does the heavy work; this package owns every command,
+;; option and message.
+;;
+;; Requiring `artisan' is cheap: it defines the customization group, the
+;; error symbols and autoloads, and loads no native code.  The module is
+;; found, built if needed, loaded and version-checked the first time a
+;; command needs it (see `artisan-module-ensure').
+;;
+;; Start with \\[artisan-module-info] to see where the module comes from.
+
+;;; Code:
+
+(defgroup artisan nil
+  "Fast notes search, link graph and start-up profiling."
+  :group 'tools
+  :link '(url-link "https://github.com/emacs-artisan/emacs-artisan")
+  :prefix "artisan-")
+
+(defconst artisan-version "0.1.0"
+  "Version of the artisan Lisp package.
+The native module must report the same version; see
+`artisan-module-ensure'.")
+
+(defcustom artisan-data-directory
+  (expand-file-name "artisan/" user-emacs-directory)
+  "Directory where artisan keeps everything it writes.
+Indexes, the installed native module, profiles and their history
+live below it.  It is created when first needed."
+  :type 'directory
+  :group 'artisan)
+
+;; The root of the error tree, and the loader's own error: both must exist
+;; before the native module is loaded (it may not exist yet).  The module
+;; defines the rest of the tree, and these two again, identically.
+(define-error 'artisan-error "Artisan error")
+(define-error 'artisan-module-error "Artisan module error" 'artisan-error)
+
+(defun artisan-data-file (&rest components)
+  "Return the absolute file name of COMPONENTS below `artisan-data-directory'.
+COMPONENTS are joined with `expand-file-name' from left to right."
+  (let ((file (file-name-as-directory
+               (expand-file-name artisan-data-directory))))
+    (dolist (c components file)
+      (setq file (expand-file-name c (file-name-as-directory file))))))
+
+;; Autoloads for a checkout used with `(require 'artisan)' and no package
+;; manager.  Installed packages also get these from artisan-autoloads.el.
+(autoload 'artisan-module-ensure "artisan-module"
+  "Load the artisan native module, building it first when needed.")
+(autoload 'artisan-module-build "artisan-module"
+  "Build the artisan native module with cargo, install and load it." t)
+(autoload 'artisan-module-info "artisan-module"
+  "Show where the artisan native module comes from and how it was built." t)
+
+(provide 'artisan)
+;;; artisan.el ends here
