@@ -104,7 +104,7 @@ named after `artisan-version' under `artisan-data-directory'."
         (artisan-data-file "module" artisan-version)))))
 
 (defun artisan-module--first (predicate list)
-  "Return the first element of LIST satisfying PREDICATE.
+  "Return the first element for which PREDICATE holds in LIST.
 The loader avoids seq.el, whose loading would cost more than
 loading the module itself."
   (catch 'found

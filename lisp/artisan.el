@@ -82,5 +82,8 @@ COMPONENTS are joined with `expand-file-name' from left to right."
 (autoload 'artisan-module-info "artisan-module"
   "Show where the artisan native module comes from and how it was built." t)
 
+(autoload 'artisan-cancel-jobs "artisan-job"
+  "Cancel every running artisan background job." t)
+
 (provide 'artisan)
 ;;; artisan.el ends here

@@ -5,7 +5,10 @@
 //! can act on.  The mapping from kinds to signal symbols lives in
 //! `crate::elisp`, next to the `define_errors!` table.
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 /// What went wrong, at the granularity of the Lisp error hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +109,64 @@ impl<T, E: fmt::Display> ResultExt<T> for std::result::Result<T, E> {
     }
 }
 
+thread_local! {
+    /// Set while this thread runs code under [`catch_panics`], so the panic hook
+    /// stays quiet for our panics and leaves other modules' panics alone.
+    static IN_GUARD: Cell<bool> = const { Cell::new(false) };
+    /// The message of the last panic caught on this thread.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+static HOOK: Once = Once::new();
+
+/// Installs a panic hook that records panics raised under [`catch_panics`]
+/// instead of printing them to Emacs' terminal, and defers to the previous hook
+/// for every other panic in the process.
+pub fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if IN_GUARD.with(Cell::get) {
+                let location = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                let payload = info.payload();
+                let text = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{text}{location}")));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into an [`Error`] of kind [`Kind::Native`].
+///
+/// A caught panic is still a bug; the message says so, so users report it.
+/// Shims and worker threads both use this, so a panic fails one call or one
+/// job instead of tearing down Emacs.
+pub fn catch_panics<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let outer = IN_GUARD.with(|g| g.replace(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    IN_GUARD.with(|g| g.set(outer));
+    match result {
+        Ok(r) => r,
+        Err(_) => {
+            let message = LAST_PANIC
+                .with(|p| p.borrow_mut().take())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(Error::native(format!(
+                "Internal error in the artisan module (please report it): {message}"
+            )))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +187,21 @@ mod tests {
         let e = r.or_kind(Kind::Index, "opening /x").unwrap_err();
         assert_eq!(e.kind, Kind::Index);
         assert_eq!(e.message, "opening /x: no such file");
+    }
+
+    #[test]
+    fn catch_panics_turns_a_panic_into_a_native_error() {
+        install_panic_hook();
+        let r: Result<()> = catch_panics(|| panic!("boom {}", 42));
+        let e = r.unwrap_err();
+        assert_eq!(e.kind, Kind::Native);
+        assert!(e.message.contains("boom 42"), "{}", e.message);
+        assert!(e.message.contains("please report"), "{}", e.message);
+        // Errors and values pass through untouched.
+        assert_eq!(catch_panics(|| Ok(7)), Ok(7));
+        assert_eq!(
+            catch_panics::<()>(|| Err(Error::query("bad"))),
+            Err(Error::query("bad"))
+        );
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod elisp;
 pub mod error;
+pub mod job;
 
 emacs::plugin_is_GPL_compatible!();
 
@@ -22,6 +23,6 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
     mod_in_name = false
 )]
 fn init(_env: &emacs::Env) -> emacs::Result<()> {
-    elisp::install_panic_hook();
+    error::install_panic_hook();
     Ok(())
 }

@@ -2,14 +2,11 @@
 //! conversion.  Everything that touches an Emacs `Env` lives under this module;
 //! the shims in the submodules are a few lines each and call the pure-Rust core.
 
-use std::cell::{Cell, RefCell};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
-
 use emacs::{Env, Result as LispResult, Value};
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{catch_panics, Error, Kind, Result};
 
+pub mod job;
 pub mod module;
 
 // The error tree.  `artisan-error' and `artisan-module-error' are also defined
@@ -43,64 +40,6 @@ fn signal_symbol(kind: Kind) -> &'static emacs::OnceGlobalRef {
 /// Raises `error` as its Lisp signal, with the message as the only datum.
 pub fn signal<T>(env: &Env, error: &Error) -> LispResult<T> {
     env.signal(signal_symbol(error.kind), (error.message.as_str(),))
-}
-
-thread_local! {
-    /// Set while this thread runs code under [`catch_panics`], so the panic hook
-    /// stays quiet for our panics and leaves other modules' panics alone.
-    static IN_GUARD: Cell<bool> = const { Cell::new(false) };
-    /// The message of the last panic caught on this thread.
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-static HOOK: Once = Once::new();
-
-/// Installs a panic hook that records panics raised under [`catch_panics`]
-/// instead of printing them to Emacs' terminal, and defers to the previous hook
-/// for every other panic in the process.
-pub fn install_panic_hook() {
-    HOOK.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if IN_GUARD.with(Cell::get) {
-                let location = info
-                    .location()
-                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
-                    .unwrap_or_default();
-                let payload = info.payload();
-                let text = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_string());
-                LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{text}{location}")));
-            } else {
-                previous(info);
-            }
-        }));
-    });
-}
-
-/// Runs `f`, turning a panic into an [`Error`] of kind [`Kind::Native`].
-///
-/// A caught panic is still a bug; the message says so, so users report it.
-/// Worker threads use this too, so a panic in a job fails the job instead of
-/// tearing down Emacs.
-pub fn catch_panics<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let outer = IN_GUARD.with(|g| g.replace(true));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    IN_GUARD.with(|g| g.set(outer));
-    match result {
-        Ok(r) => r,
-        Err(_) => {
-            let message = LAST_PANIC
-                .with(|p| p.borrow_mut().take())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            Err(Error::native(format!(
-                "Internal error in the artisan module (please report it): {message}"
-            )))
-        }
-    }
 }
 
 /// Runs core code for a shim: panics are contained and core errors become
