@@ -1,0 +1,4 @@
+//! The knowledge base: walking note roots, parsing notes, and a tantivy
+//! index of files and heading sections that is searched as the user types.
+
+pub mod parse;

@@ -1,0 +1,625 @@
+//! The Markdown parser: YAML front matter, ATX and setext headings, fenced
+//! code, `[[wikilinks]]`, `[text](target)` links and bare URLs.
+
+use super::{
+    char_count, context_around, head, line_no, line_ranges, plain_urls, push_unique, Link,
+    LinkKind, Note, Section, Spans, LOOKAHEAD, MAX_LINKS_PER_NOTE,
+};
+
+/// Parses Markdown text.
+pub(super) fn parse(text: &str) -> Note {
+    let lines = line_ranges(text);
+    let line = |i: usize| -> &str {
+        lines
+            .get(i)
+            .and_then(|&(s, e)| text.get(s..e))
+            .unwrap_or("")
+    };
+    let mut note = Note {
+        title_line: 1,
+        ..Note::default()
+    };
+
+    // Front matter.
+    let mut first = 0;
+    if line(0).trim_end() == "---" {
+        if let Some(end) = (1..lines.len()).find(|&i| matches!(line(i).trim_end(), "---" | "...")) {
+            front_matter(&mut note, text, &lines, 1, end);
+            first = end + 1;
+        }
+    }
+
+    // Fenced code and headings.
+    let mut in_code = vec![false; lines.len()];
+    let mut headings: Vec<(usize, u32, String, usize)> = Vec::new(); // (line, level, text, body start)
+    let mut fence: Option<(char, usize)> = None;
+    for i in first..lines.len() {
+        let l = line(i);
+        let t = l.trim_start();
+        let indent = l.len() - t.len();
+        if let Some((ch, n)) = fence {
+            in_code[i] = true;
+            let run = t.chars().take_while(|&c| c == ch).count();
+            if indent < 4 && run >= n && t[run * ch.len_utf8()..].trim().is_empty() {
+                fence = None;
+            }
+            continue;
+        }
+        if indent < 4 {
+            let ch = t.chars().next().unwrap_or(' ');
+            if ch == '`' || ch == '~' {
+                let run = t.chars().take_while(|&c| c == ch).count();
+                if run >= 3 {
+                    fence = Some((ch, run));
+                    in_code[i] = true;
+                    continue;
+                }
+            }
+        }
+        if let Some((level, heading)) = atx_heading(l) {
+            headings.push((i, level, heading, i + 1));
+            continue;
+        }
+        // Setext: a paragraph line underlined with === or ---.
+        if i > first && indent < 4 {
+            let under = t.trim_end();
+            let level = if !under.is_empty() && under.chars().all(|c| c == '=') {
+                Some(1)
+            } else if under.len() >= 2 && under.chars().all(|c| c == '-') {
+                Some(2)
+            } else {
+                None
+            };
+            let prev = line(i - 1);
+            let prev_is_text = !prev.trim().is_empty()
+                && !in_code[i - 1]
+                && atx_heading(prev).is_none()
+                && !super::is_list_item(prev)
+                && headings.last().is_none_or(|h| h.0 != i - 1);
+            if let (Some(level), true) = (level, prev_is_text) {
+                headings.push((i - 1, level, prev.trim().to_string(), i + 1));
+            }
+        }
+    }
+
+    if note.title.is_empty() {
+        if let Some(h) = headings.iter().find(|h| h.1 == 1) {
+            note.title = h.2.clone();
+            note.title_line = line_no(h.0);
+        }
+    }
+
+    // Sections.
+    let section_end = |n: usize| headings.get(n + 1).map_or(lines.len(), |h| h.0);
+    let body = |from: usize, to: usize| -> String {
+        match (
+            lines.get(from),
+            to.checked_sub(1).and_then(|t| lines.get(t)),
+        ) {
+            (Some(&(s, _)), Some(&(_, e))) if from < to => text.get(s..e).unwrap_or("").to_string(),
+            _ => String::new(),
+        }
+    };
+    let preamble_end = headings.first().map_or(lines.len(), |h| h.0);
+    note.sections.push(Section {
+        level: 0,
+        line: 1,
+        body_line: line_no(first),
+        all_tags: note.tags.clone(),
+        id: note.id.clone(),
+        body: body(first, preamble_end),
+        ..Section::default()
+    });
+    let mut stack: Vec<(u32, String)> = Vec::new();
+    for (n, (at, level, heading, body_start)) in headings.iter().enumerate() {
+        while stack.last().is_some_and(|(l, _)| l >= level) {
+            stack.pop();
+        }
+        let mut outline: Vec<String> = stack.iter().map(|(_, h)| h.clone()).collect();
+        outline.push(heading.clone());
+        stack.push((*level, heading.clone()));
+        note.sections.push(Section {
+            level: *level,
+            heading: heading.clone(),
+            all_tags: note.tags.clone(),
+            outline,
+            line: line_no(*at),
+            body_line: line_no(*body_start),
+            body: body(*body_start, section_end(n)),
+            ..Section::default()
+        });
+    }
+
+    // Links.
+    let is_break = |l: &str| {
+        atx_heading(l).is_some() || {
+            let t = l.trim();
+            t.starts_with("```") || t.starts_with("~~~") || t == "---" || t == "..."
+        }
+    };
+    let mut section = 0;
+    for (i, &code) in in_code.iter().enumerate().skip(first) {
+        while headings.get(section).is_some_and(|h| h.0 <= i) {
+            section += 1;
+        }
+        if code || note.links.len() >= MAX_LINKS_PER_NOTE {
+            continue;
+        }
+        let l = line(i);
+        let found = line_links(l);
+        if found.is_empty() {
+            continue;
+        }
+        let context = context_around(text, &lines, i, &is_break);
+        for (offset, kind, target, label) in found {
+            if note.links.len() >= MAX_LINKS_PER_NOTE {
+                break;
+            }
+            note.links.push(Link {
+                kind,
+                target,
+                label,
+                line: line_no(i),
+                column: char_count(&l[..offset]),
+                section,
+                context: context.clone(),
+            });
+        }
+    }
+    note
+}
+
+/// An ATX heading (`## Title ##`): (level, text).
+fn atx_heading(line: &str) -> Option<(u32, String)> {
+    let t = line.trim_start();
+    if line.len() - t.len() > 3 {
+        return None;
+    }
+    let hashes = t.bytes().take_while(|&b| b == b'#').count();
+    if hashes == 0 || hashes > 6 {
+        return None;
+    }
+    let rest = &t[hashes..];
+    if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t')) {
+        return None;
+    }
+    let mut text = rest.trim();
+    // A closing run of #s, preceded by a space, is not part of the text.
+    let without = text.trim_end_matches('#');
+    if without.is_empty() || without.ends_with(' ') {
+        text = without.trim_end();
+    }
+    Some((u32::try_from(hashes).unwrap_or(1), text.to_string()))
+}
+
+/// Reads the front-matter keys artisan uses from lines `from..to`.
+fn front_matter(note: &mut Note, text: &str, lines: &[(usize, usize)], from: usize, to: usize) {
+    let line = |i: usize| -> &str { text.get(lines[i].0..lines[i].1).unwrap_or("") };
+    let mut i = from;
+    while i < to {
+        let l = line(i);
+        i += 1;
+        if l.starts_with(' ') || l.starts_with('\t') || l.trim_start().starts_with('#') {
+            continue;
+        }
+        let Some(colon) = l.find(':') else { continue };
+        let key = l[..colon].trim().to_ascii_lowercase();
+        let value = l[colon + 1..].trim();
+        // A block list follows an empty value.
+        let mut values = Vec::new();
+        if value.is_empty() {
+            while i < to {
+                let item = line(i).trim_start();
+                match item
+                    .strip_prefix("- ")
+                    .or_else(|| (item == "-").then_some(""))
+                {
+                    Some(v) => {
+                        values.push(unquote(v.trim()));
+                        i += 1;
+                    }
+                    None => break,
+                }
+            }
+        } else if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+            values = split_flow_list(inner);
+        } else {
+            values.push(unquote(value));
+        }
+        match key.as_str() {
+            "title" => {
+                if let Some(t) = values.first() {
+                    note.title = t.clone();
+                    note.title_line = line_no(i - 1);
+                }
+            }
+            "id" => note.id = values.first().filter(|v| !v.is_empty()).cloned(),
+            "aliases" | "alias" => {
+                for v in values {
+                    push_unique(&mut note.aliases, &v);
+                }
+            }
+            "tags" | "tag" | "keywords" => {
+                for v in values {
+                    // A scalar may hold several tags: "a, b" or "a b".
+                    for t in v.split([',', ' ']) {
+                        push_unique(&mut note.tags, t.trim().trim_start_matches('#'));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            return v[1..v.len() - 1].to_string();
+        }
+    }
+    v.to_string()
+}
+
+/// Splits the inside of a YAML flow list `a, "b, c", d`.
+fn split_flow_list(inner: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    for c in inner.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                current.push(c);
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                current.push(c);
+            }
+            (None, ',') => {
+                let v = unquote(&current);
+                if !v.is_empty() {
+                    out.push(v);
+                }
+                current.clear();
+            }
+            _ => current.push(c),
+        }
+    }
+    let v = unquote(&current);
+    if !v.is_empty() {
+        out.push(v);
+    }
+    out
+}
+
+/// Byte ranges of inline code spans in a line.
+fn code_spans(line: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(rel) = line[from..].find('`') {
+        let start = from + rel;
+        let ticks = line[start..].bytes().take_while(|&b| b == b'`').count();
+        let delim = &line[start..start + ticks];
+        let after = start + ticks;
+        match head(&line[after..], LOOKAHEAD).find(delim) {
+            Some(rel_end) => {
+                let end = after + rel_end + ticks;
+                spans.push((start, end));
+                from = end;
+            }
+            None => from = after,
+        }
+        if from >= line.len() {
+            break;
+        }
+    }
+    spans
+}
+
+/// Links in one line: wikilinks, Markdown links and bare URLs, outside code
+/// spans.  Returns (byte offset, kind, target, label).
+fn line_links(line: &str) -> Vec<(usize, LinkKind, String, Option<String>)> {
+    let code = Spans::new(code_spans(line));
+    let mut out = Vec::new();
+    let mut wiki: Vec<(usize, usize)> = Vec::new();
+
+    // [[wikilinks]], [[target|label]], ![[embeds]].
+    let mut from = 0;
+    while let Some(rel) = line[from..].find("[[") {
+        let at = from + rel;
+        let inner_start = at + 2;
+        let Some(close) = head(&line[inner_start..], LOOKAHEAD).find("]]") else {
+            from = inner_start;
+            continue;
+        };
+        let inner = &line[inner_start..inner_start + close];
+        from = inner_start + close + 2;
+        if inner.contains('[') || code.contains(at) {
+            continue;
+        }
+        wiki.push((at, from));
+        // Obsidian writes [[target|label]], Dendron [[label|target]]: both
+        // sides are normalised and the resolver tries both.
+        let (target, label) = match inner.split_once('|') {
+            Some((a, b)) => (wiki_name(a), Some(wiki_name(b))),
+            None => (wiki_name(inner), None),
+        };
+        if !target.is_empty() {
+            out.push((at, LinkKind::Wiki, target, label.filter(|l| !l.is_empty())));
+        }
+    }
+
+    // [text](target "title"), not images.
+    let wiki = Spans::new(wiki);
+    let mut inline: Vec<(usize, usize)> = Vec::new();
+    let mut from = 0;
+    while let Some(rel) = line[from..].find("](") {
+        let mid = from + rel;
+        from = mid + 2;
+        // The matching [ before.
+        let window = mid.saturating_sub(LOOKAHEAD);
+        let window = (window..=mid)
+            .find(|&i| line.is_char_boundary(i))
+            .unwrap_or(mid);
+        let Some(open) = matching_open_bracket(&line[window..mid]).map(|o| o + window) else {
+            continue;
+        };
+        if wiki.contains(open) || code.contains(open) {
+            continue;
+        }
+        let rest = head(&line[mid + 2..], LOOKAHEAD);
+        let Some(close) = rest.find(')') else {
+            continue;
+        };
+        let is_image = open > 0 && line.as_bytes()[open - 1] == b'!';
+        let end = mid + 2 + close + 1;
+        inline.push((open, end));
+        from = end;
+        if is_image {
+            continue;
+        }
+        let mut target = rest[..close].trim();
+        if let Some(t) = target.strip_prefix('<') {
+            target = t.split('>').next().unwrap_or(t);
+        } else if let Some((t, _title)) = target.split_once(char::is_whitespace) {
+            target = t;
+        }
+        let label = line[open + 1..mid].trim().to_string();
+        let label = (!label.is_empty()).then_some(label);
+        if target.is_empty() {
+            continue;
+        }
+        if target.starts_with('#') {
+            out.push((open, LinkKind::Internal, target.to_string(), label));
+            continue;
+        }
+        let scheme_end = target.find(':');
+        let has_scheme = scheme_end.is_some_and(|i| {
+            i > 1
+                && target[..i]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        if has_scheme {
+            out.push((open, LinkKind::Url, target.to_string(), label));
+        } else {
+            let path = target.split('#').next().unwrap_or(target);
+            let path = path.replace("%20", " ");
+            if !path.is_empty() {
+                out.push((open, LinkKind::Relative, path, label));
+            }
+        }
+    }
+
+    let inline = Spans::new(inline);
+    for (at, url) in plain_urls(line) {
+        if !wiki.contains(at) && !inline.contains(at) && !code.contains(at) {
+            out.push((at, LinkKind::Url, url, None));
+        }
+    }
+    out.sort_by_key(|l| l.0);
+    out
+}
+
+/// A wikilink side without Dendron's `dendron://vault/` prefix and without
+/// `#heading`, `^block` or `,1:#*` note-reference suffixes.
+fn wiki_name(s: &str) -> String {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("dendron://")
+        .map(|t| t.split_once('/').map_or(t, |(_, note)| note))
+        .unwrap_or(s);
+    s.split(['#', '^']).next().unwrap_or(s).trim().to_string()
+}
+
+/// The index of the `[` matching the `]` at the end of `s`.
+fn matching_open_bracket(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in s.bytes().enumerate().rev() {
+        match b {
+            b']' => depth += 1,
+            b'[' if depth == 0 => return Some(i),
+            b'[' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse as parse_any, Format, ParseOptions};
+    use super::*;
+
+    fn md(text: &str) -> Note {
+        parse_any(text, Format::Markdown, "stem", &ParseOptions::default())
+    }
+
+    const NOTE: &str = "---
+id: abc123
+title: \"Recipes: a collection\"
+tags: [cooking, \"food\"]
+aliases:
+  - Cookbook
+  - 'Kitchen notes'
+---
+
+# Recipes
+
+See [[bread]] and [[pasta-al-limone|lemon pasta]] or [[Lemon pasta|pasta-al-limone]].
+
+Setext heading
+--------------
+
+Sourdough is in [the bread note](bread.md#starter) and ![a photo](img/bread.png).
+Web: <https://example.com/x> and `[[not-a-link]]` in code.
+
+```
+# not a heading
+[[also-not]]
+```
+### Deep ###
+[[dendron://vault/dendron.topic.vaults|vaults]] [[note#heading]]
+";
+
+    #[test]
+    fn front_matter_fields() {
+        let n = md(NOTE);
+        assert_eq!(n.id.as_deref(), Some("abc123"));
+        assert_eq!(n.title, "Recipes: a collection");
+        assert_eq!(n.title_line, 3);
+        assert_eq!(n.tags, vec!["cooking", "food"]);
+        assert_eq!(n.aliases, vec!["Cookbook", "Kitchen notes"]);
+    }
+
+    #[test]
+    fn atx_and_setext_headings_but_not_in_code() {
+        let n = md(NOTE);
+        let heads: Vec<(&str, u32, u32)> = n
+            .sections
+            .iter()
+            .map(|s| (s.heading.as_str(), s.level, s.line))
+            .collect();
+        assert_eq!(
+            heads,
+            vec![
+                ("", 0, 1),
+                ("Recipes", 1, 10),
+                ("Setext heading", 2, 14),
+                ("Deep", 3, 24)
+            ]
+        );
+        assert_eq!(
+            n.sections[3].outline,
+            vec!["Recipes", "Setext heading", "Deep"]
+        );
+        assert_eq!(n.sections[2].body_line, 16);
+        assert!(n.sections[2].body.contains("# not a heading"));
+    }
+
+    #[test]
+    fn wikilinks_markdown_links_and_urls() {
+        let n = md(NOTE);
+        let links: Vec<(LinkKind, &str, Option<&str>, u32)> = n
+            .links
+            .iter()
+            .map(|l| (l.kind, l.target.as_str(), l.label.as_deref(), l.line))
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                (LinkKind::Wiki, "bread", None, 12),
+                (LinkKind::Wiki, "pasta-al-limone", Some("lemon pasta"), 12),
+                (LinkKind::Wiki, "Lemon pasta", Some("pasta-al-limone"), 12),
+                (LinkKind::Relative, "bread.md", Some("the bread note"), 17),
+                (LinkKind::Url, "https://example.com/x", None, 18),
+                (LinkKind::Wiki, "dendron.topic.vaults", Some("vaults"), 25),
+                (LinkKind::Wiki, "note", None, 25),
+            ]
+        );
+        assert_eq!(n.links[0].column, 4);
+        assert_eq!(n.links[0].section, 1);
+        assert_eq!(n.links[3].section, 2);
+    }
+
+    #[test]
+    fn dendron_references_normalise_both_sides_and_contexts_skip_front_matter() {
+        let n = md("---\nid: x\n---\nSee ![[Mobile|dendron.guides.cook#mobile,1:#*]] and [[docs|dendron://v/dendron.pod#cfg]].\n");
+        let links: Vec<(&str, Option<&str>)> = n
+            .links
+            .iter()
+            .map(|l| (l.target.as_str(), l.label.as_deref()))
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                ("Mobile", Some("dendron.guides.cook")),
+                ("docs", Some("dendron.pod"))
+            ]
+        );
+        assert!(
+            n.links[0].context.starts_with("See "),
+            "{}",
+            n.links[0].context
+        );
+    }
+
+    #[test]
+    fn the_first_h1_is_the_title_without_front_matter() {
+        let n = md("intro\n\n# Real title\ntext\n");
+        assert_eq!(n.title, "Real title");
+        assert_eq!(n.title_line, 3);
+        let n = md("no headings at all\n");
+        assert_eq!(n.title, "stem");
+    }
+
+    #[test]
+    fn an_unclosed_front_matter_is_text() {
+        let n = md("---\ntitle: x\n# Heading\n");
+        assert_eq!(n.title, "Heading");
+        assert_eq!(n.sections.len(), 2);
+    }
+
+    #[test]
+    fn a_thematic_break_after_a_blank_line_is_not_a_heading() {
+        let n = md("para\n\n---\n\nmore\n");
+        assert_eq!(n.sections.len(), 1);
+    }
+
+    #[test]
+    fn scalar_tags_split_on_commas_and_spaces() {
+        let n = md("---\ntags: a, b #c\n---\n");
+        assert_eq!(n.tags, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_huge_single_line_with_unclosed_brackets_parses_in_linear_time() {
+        let mut text = String::from("# big\n");
+        text.push_str(&"[[x ](y `z [a](b ".repeat(1_200_000)); // about 20 MB
+        let start = std::time::Instant::now();
+        let n = md(&text);
+        assert_eq!(n.sections.len(), 2);
+        assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn odd_brackets_do_not_confuse_the_scanner() {
+        for text in [
+            "[[",
+            "[[]]",
+            "[]()",
+            "[x](",
+            "](",
+            "[[a|]]",
+            "``` \n[[x]]",
+            "[a]([b](c))",
+        ] {
+            let n = md(text);
+            for l in &n.links {
+                assert!(!l.target.is_empty(), "{text:?}");
+            }
+        }
+    }
+}

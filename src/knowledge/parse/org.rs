@@ -1,0 +1,921 @@
+//! The Org parser: keywords, headings, property drawers, blocks and links,
+//! line by line, without Org mode.
+
+use std::collections::HashMap;
+
+use super::{
+    char_count, context_around, head, is_url_scheme, line_no, line_ranges, plain_urls, push_unique,
+    split_quoted, Link, LinkKind, Note, ParseOptions, Section, Spans, LOOKAHEAD,
+    MAX_LINKS_PER_NOTE,
+};
+
+/// Where each line sits: ordinary text, inside a block, or inside a drawer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineRole {
+    Text,
+    /// Inside a block whose contents are verbatim (src, example, export,
+    /// comment): no headings, no links.
+    VerbatimBlock,
+    /// Inside another block (quote, verse, center, ...): no headings.
+    ProseBlock,
+    /// A line of a property drawer (including `:PROPERTIES:` and `:END:`).
+    Drawer,
+}
+
+/// Parses Org text.
+pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
+    let lines = line_ranges(text);
+    let line = |i: usize| -> &str {
+        lines
+            .get(i)
+            .and_then(|&(s, e)| text.get(s..e))
+            .unwrap_or("")
+    };
+    let mut roles = block_roles(text, &lines);
+    let todo = todo_keywords(text, &lines, &roles, options);
+
+    let mut note = Note {
+        title_line: 1,
+        ..Note::default()
+    };
+
+    // File keywords, anywhere outside blocks.
+    let mut titles = Vec::new();
+    for (i, &role) in roles.iter().enumerate() {
+        if role != LineRole::Text {
+            continue;
+        }
+        if let Some((key, value)) = keyword(line(i)) {
+            match key.as_str() {
+                "title" => {
+                    if titles.is_empty() {
+                        note.title_line = line_no(i);
+                    }
+                    titles.push(value.trim().to_string());
+                }
+                "filetags" | "roam_tags" => {
+                    for t in parse_tags(value) {
+                        push_unique(&mut note.tags, &t);
+                    }
+                }
+                "roam_aliases" => {
+                    for a in split_quoted(value) {
+                        push_unique(&mut note.aliases, &a);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    note.title = clean_heading_text(&titles.join(" "));
+
+    // Headings (outside blocks).
+    let headings: Vec<usize> = (0..lines.len())
+        .filter(|&i| roles[i] == LineRole::Text && heading_level(line(i)).is_some())
+        .collect();
+    let first_heading = headings.first().copied().unwrap_or(lines.len());
+
+    // The file-level property drawer: at the top, before any content.
+    let mut top = 0;
+    while top < first_heading {
+        let l = line(top).trim();
+        if l.is_empty() || (l.starts_with('#') && !l.eq_ignore_ascii_case(":properties:")) {
+            top += 1;
+        } else {
+            break;
+        }
+    }
+    let mut file_props = HashMap::new();
+    if top < first_heading {
+        if let Some(end) = drawer_end(text, &lines, top, first_heading) {
+            file_props = drawer_properties(text, &lines, top, end);
+            for r in roles.iter_mut().take(end + 1).skip(top) {
+                *r = LineRole::Drawer;
+            }
+        }
+    }
+    apply_properties(&file_props, &mut note.id, &mut note.aliases, &mut note.refs);
+
+    // The preamble.
+    note.sections.push(Section {
+        level: 0,
+        line: 1,
+        body_line: 1,
+        all_tags: note.tags.clone(),
+        id: note.id.clone(),
+        body: section_body(text, &lines, &roles, 0, first_heading),
+        ..Section::default()
+    });
+
+    // Heading sections.
+    let mut stack: Vec<(u32, String, Vec<String>)> = Vec::new(); // (level, heading, tags)
+    for (n, &h) in headings.iter().enumerate() {
+        let end = headings.get(n + 1).copied().unwrap_or(lines.len());
+        let level = heading_level(line(h)).unwrap_or(1);
+        let parsed = parse_heading(line(h), level, &todo);
+
+        // Planning line, then the property drawer.
+        let mut p = h + 1;
+        if p < end && is_planning(line(p)) {
+            p += 1;
+        }
+        let mut props = HashMap::new();
+        if p < end && line(p).trim().eq_ignore_ascii_case(":properties:") {
+            if let Some(drawer_last) = drawer_end(text, &lines, p, end) {
+                props = drawer_properties(text, &lines, p, drawer_last);
+                for r in roles.iter_mut().take(drawer_last + 1).skip(p) {
+                    *r = LineRole::Drawer;
+                }
+            }
+        }
+
+        while stack.last().is_some_and(|(l, _, _)| *l >= level) {
+            stack.pop();
+        }
+        let mut all_tags = note.tags.clone();
+        for (_, _, tags) in &stack {
+            for t in tags {
+                push_unique(&mut all_tags, t);
+            }
+        }
+        for t in &parsed.tags {
+            push_unique(&mut all_tags, t);
+        }
+        let mut outline: Vec<String> = stack.iter().map(|(_, h, _)| h.clone()).collect();
+        outline.push(parsed.title.clone());
+        stack.push((level, parsed.title.clone(), parsed.tags.clone()));
+
+        let mut section = Section {
+            level,
+            heading: parsed.title,
+            todo: parsed.todo,
+            tags: parsed.tags,
+            all_tags,
+            outline,
+            line: line_no(h),
+            body_line: line_no(h + 1),
+            body: section_body(text, &lines, &roles, h + 1, end),
+            ..Section::default()
+        };
+        apply_properties(
+            &props,
+            &mut section.id,
+            &mut section.aliases,
+            &mut section.refs,
+        );
+        note.sections.push(section);
+    }
+
+    // Links, outside verbatim blocks, drawers and comments.
+    let is_break = |l: &str| {
+        heading_level(l).is_some() || {
+            let t = l.trim_start().to_ascii_lowercase();
+            t.starts_with("#+begin_") || t.starts_with("#+end_") || t.starts_with(":properties:")
+        }
+    };
+    let mut section = 0;
+    let mut next_heading = headings.iter().peekable();
+    for (i, &role) in roles.iter().enumerate() {
+        if next_heading.peek().is_some_and(|&&h| h == i) {
+            next_heading.next();
+            section += 1;
+        }
+        if note.links.len() >= MAX_LINKS_PER_NOTE {
+            break;
+        }
+        if matches!(role, LineRole::VerbatimBlock | LineRole::Drawer) {
+            continue;
+        }
+        let l = line(i);
+        let trimmed = l.trim_start();
+        if trimmed.starts_with("# ") || trimmed == "#" || trimmed.starts_with(": ") {
+            continue;
+        }
+        if trimmed.starts_with("#+") && keyword(l).is_some() {
+            continue;
+        }
+        let found = line_links(l);
+        if found.is_empty() {
+            continue;
+        }
+        let context = context_around(text, &lines, i, &is_break);
+        for (offset, kind, target, label) in found {
+            if note.links.len() >= MAX_LINKS_PER_NOTE {
+                break;
+            }
+            note.links.push(Link {
+                kind,
+                target,
+                label,
+                line: line_no(i),
+                column: char_count(&l[..offset]),
+                section,
+                context: context.clone(),
+            });
+        }
+    }
+    note
+}
+
+/// Marks the lines inside blocks.  A `#+begin_X` without a matching
+/// `#+end_X` is not a block (Org treats it as a paragraph), so it can never
+/// swallow the rest of the file.
+fn block_roles(text: &str, lines: &[(usize, usize)]) -> Vec<LineRole> {
+    let mut roles = vec![LineRole::Text; lines.len()];
+    let delimiter = |i: usize, what: &str| -> Option<String> {
+        let (s, e) = lines[i];
+        let l = text.get(s..e)?.trim_start();
+        let lower = l.get(..what.len())?.to_ascii_lowercase();
+        if lower != what {
+            return None;
+        }
+        let name: String = l[what.len()..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        (!name.is_empty()).then_some(name)
+    };
+    // End lines by block name, in order, for a linear search.
+    let mut ends: HashMap<String, Vec<usize>> = HashMap::new();
+    for i in 0..lines.len() {
+        if let Some(name) = delimiter(i, "#+end_") {
+            ends.entry(name).or_default().push(i);
+        }
+    }
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some(name) = delimiter(i, "#+begin_") {
+            let end = ends
+                .get(&name)
+                .and_then(|v| v.iter().find(|&&e| e > i).copied());
+            if let Some(end) = end {
+                let role = if matches!(name.as_str(), "src" | "example" | "export" | "comment") {
+                    LineRole::VerbatimBlock
+                } else {
+                    LineRole::ProseBlock
+                };
+                for r in roles.iter_mut().take(end + 1).skip(i) {
+                    *r = role;
+                }
+                i = end + 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    roles
+}
+
+/// The TODO keywords: the configured ones and those the file declares.
+fn todo_keywords(
+    text: &str,
+    lines: &[(usize, usize)],
+    roles: &[LineRole],
+    options: &ParseOptions,
+) -> Vec<String> {
+    let mut keys = options.todo_keywords.clone();
+    for (i, &(s, e)) in lines.iter().enumerate() {
+        if roles[i] != LineRole::Text {
+            continue;
+        }
+        if let Some((key, value)) = text.get(s..e).and_then(keyword) {
+            if matches!(key.as_str(), "todo" | "seq_todo" | "typ_todo") {
+                for word in value.split_whitespace() {
+                    if word == "|" {
+                        continue;
+                    }
+                    let word = word.split('(').next().unwrap_or(word);
+                    push_unique(&mut keys, word);
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// `#+KEY: value` as (lowercased key, value).
+fn keyword(line: &str) -> Option<(String, &str)> {
+    let rest = line.trim_start().strip_prefix("#+")?;
+    let colon = rest.find(':')?;
+    let key = &rest[..colon];
+    if key.is_empty() || key.contains(char::is_whitespace) {
+        return None;
+    }
+    Some((key.to_ascii_lowercase(), rest[colon + 1..].trim()))
+}
+
+/// The level of a heading line, or None: stars at column 0 followed by a
+/// space or the end of the line.
+fn heading_level(line: &str) -> Option<u32> {
+    let stars = line.bytes().take_while(|&b| b == b'*').count();
+    if stars == 0 {
+        return None;
+    }
+    match line.as_bytes().get(stars) {
+        None | Some(b' ') | Some(b'\t') => u32::try_from(stars).ok(),
+        _ => None,
+    }
+}
+
+struct Heading {
+    todo: Option<String>,
+    title: String,
+    tags: Vec<String>,
+}
+
+fn parse_heading(line: &str, level: u32, todo: &[String]) -> Heading {
+    let mut rest = line.get(level as usize..).unwrap_or("").trim();
+    // Tags at the end: whitespace, then :a:b:.
+    let mut tags = Vec::new();
+    if rest.ends_with(':') {
+        let start = rest.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let candidate = &rest[start..];
+        if candidate.len() > 1
+            && candidate.starts_with(':')
+            && candidate[1..candidate.len() - 1]
+                .split(':')
+                .all(|t| !t.is_empty() && t.chars().all(is_tag_char))
+        {
+            tags = parse_tags(candidate);
+            rest = rest[..start].trim_end();
+        }
+    }
+    let mut todo_kw = None;
+    if let Some(first) = rest.split_whitespace().next() {
+        if todo.iter().any(|k| k == first) {
+            todo_kw = Some(first.to_string());
+            rest = rest[first.len()..].trim_start();
+        }
+    }
+    if let Some(after) = rest.strip_prefix("[#") {
+        if after.len() >= 2 && after.as_bytes().get(1) == Some(&b']') {
+            rest = after[2..].trim_start();
+        }
+    }
+    if let Some(after) = rest.strip_prefix("COMMENT ") {
+        rest = after.trim_start();
+    }
+    Heading {
+        todo: todo_kw,
+        title: clean_heading_text(rest),
+        tags,
+    }
+}
+
+fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '@' | '#' | '%')
+}
+
+/// Tags from `:a:b:` or `a b` forms.
+fn parse_tags(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in value.split([':', ' ', '\t', ',']) {
+        push_unique(&mut out, t.trim());
+    }
+    out
+}
+
+/// Heading or title text for display: bracket links become their labels and
+/// statistics cookies (`[2/3]`, `[50%]`) are dropped.
+fn clean_heading_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("[[") {
+        out.push_str(&rest[..i]);
+        match parse_bracket_link(&rest[i..]) {
+            Some((len, target, label)) => {
+                out.push_str(label.as_deref().unwrap_or(&target));
+                rest = &rest[i + len..];
+            }
+            None => {
+                out.push_str("[[");
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    let words: Vec<&str> = out.split_whitespace().filter(|w| !is_cookie(w)).collect();
+    words.join(" ")
+}
+
+fn is_cookie(w: &str) -> bool {
+    let Some(inner) = w.strip_prefix('[').and_then(|w| w.strip_suffix(']')) else {
+        return false;
+    };
+    !inner.is_empty()
+        && (inner.chars().all(|c| c.is_ascii_digit() || c == '/')
+            || inner
+                .strip_suffix('%')
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+}
+
+fn is_planning(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("SCHEDULED:") || t.starts_with("DEADLINE:") || t.starts_with("CLOSED:")
+}
+
+/// The line index of the `:END:` closing the drawer opened at `start`, if it
+/// comes before `limit` (the next heading).
+fn drawer_end(text: &str, lines: &[(usize, usize)], start: usize, limit: usize) -> Option<usize> {
+    let open = text.get(lines.get(start)?.0..lines.get(start)?.1)?;
+    if !open.trim().eq_ignore_ascii_case(":properties:") {
+        return None;
+    }
+    (start + 1..limit.min(lines.len())).find(|&i| {
+        text.get(lines[i].0..lines[i].1)
+            .is_some_and(|l| l.trim().eq_ignore_ascii_case(":end:"))
+    })
+}
+
+/// The properties between `start` (`:PROPERTIES:`) and `end` (`:END:`),
+/// with upper-cased keys.  `:KEY+:` values are appended.
+fn drawer_properties(
+    text: &str,
+    lines: &[(usize, usize)],
+    start: usize,
+    end: usize,
+) -> HashMap<String, String> {
+    let mut props: HashMap<String, String> = HashMap::new();
+    for &(s, e) in lines.iter().take(end).skip(start + 1) {
+        let l = text.get(s..e).unwrap_or("").trim();
+        let Some(rest) = l.strip_prefix(':') else {
+            continue;
+        };
+        let Some(colon) = rest.find(':') else {
+            continue;
+        };
+        let key = rest[..colon].to_ascii_uppercase();
+        let value = rest[colon + 1..].trim().to_string();
+        if let Some(base) = key.strip_suffix('+') {
+            let entry = props.entry(base.to_string()).or_default();
+            if !entry.is_empty() {
+                entry.push(' ');
+            }
+            entry.push_str(&value);
+        } else {
+            props.insert(key, value);
+        }
+    }
+    props
+}
+
+fn apply_properties(
+    props: &HashMap<String, String>,
+    id: &mut Option<String>,
+    aliases: &mut Vec<String>,
+    refs: &mut Vec<String>,
+) {
+    if let Some(v) = props.get("ID").filter(|v| !v.is_empty()) {
+        *id = Some(v.clone());
+    }
+    if let Some(v) = props.get("ROAM_ALIASES") {
+        for a in split_quoted(v) {
+            push_unique(aliases, &a);
+        }
+    }
+    if let Some(v) = props.get("ROAM_REFS") {
+        for r in split_quoted(v) {
+            push_unique(refs, &r);
+        }
+    }
+}
+
+/// The text of lines `from..to`, with drawer lines blanked (kept as empty
+/// lines so that line numbers computed from the body stay right).
+fn section_body(
+    text: &str,
+    lines: &[(usize, usize)],
+    roles: &[LineRole],
+    from: usize,
+    to: usize,
+) -> String {
+    let to = to.min(lines.len());
+    if from >= to {
+        return String::new();
+    }
+    let mut out = String::new();
+    for i in from..to {
+        if i > from {
+            out.push('\n');
+        }
+        if roles[i] != LineRole::Drawer {
+            out.push_str(text.get(lines[i].0..lines[i].1).unwrap_or(""));
+        }
+    }
+    out
+}
+
+/// Parses `[[target][label]]` or `[[target]]` at the start of `s`.
+/// Returns (length in bytes, target, label).
+fn parse_bracket_link(s: &str) -> Option<(usize, String, Option<String>)> {
+    let body = head(s, LOOKAHEAD).strip_prefix("[[")?;
+    let mut target = String::new();
+    let mut chars = body.char_indices();
+    let mut after_target = None;
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some((_, n)) = chars.next() {
+                    if n != '[' && n != ']' && n != '\\' {
+                        target.push('\\');
+                    }
+                    target.push(n);
+                }
+            }
+            ']' => {
+                after_target = Some(i + 1);
+                break;
+            }
+            '[' | '\n' => return None,
+            c => target.push(c),
+        }
+    }
+    let after = after_target?;
+    let rest = &body[after..];
+    if rest.starts_with(']') {
+        return (!target.trim().is_empty())
+            .then(|| (2 + after + 1, target.trim().to_string(), None));
+    }
+    let desc = rest.strip_prefix('[')?;
+    let close = desc.find("]]")?;
+    let label = desc[..close].trim().to_string();
+    let len = 2 + after + 1 + close + 2;
+    (!target.trim().is_empty()).then(|| {
+        (
+            len,
+            target.trim().to_string(),
+            (!label.is_empty()).then_some(label),
+        )
+    })
+}
+
+/// Classifies a bracket link's target.  Returns (kind, target) or None for
+/// links that are not worth keeping (empty, coderefs).
+fn classify(raw: &str) -> Option<(LinkKind, String)> {
+    let strip_search = |s: &str| s.split("::").next().unwrap_or(s).trim().to_string();
+    if let Some(id) = raw.strip_prefix("id:") {
+        return Some((LinkKind::Id, strip_search(id)));
+    }
+    if let Some(title) = raw.strip_prefix("roam:") {
+        return Some((LinkKind::Roam, title.trim().to_string()));
+    }
+    for prefix in ["file:", "file+sys:", "file+emacs:"] {
+        if let Some(path) = raw.strip_prefix(prefix) {
+            return Some((LinkKind::File, strip_search(path)));
+        }
+    }
+    if raw.starts_with('*') || raw.starts_with('#') {
+        return Some((LinkKind::Internal, raw.to_string()));
+    }
+    if raw.starts_with('(') {
+        return None;
+    }
+    if raw.starts_with('/')
+        || raw.starts_with("./")
+        || raw.starts_with("../")
+        || raw.starts_with("~/")
+    {
+        return Some((LinkKind::File, strip_search(raw)));
+    }
+    if let Some(colon) = raw.find(':') {
+        let scheme = &raw[..colon];
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
+            return Some((LinkKind::Url, raw.to_string()));
+        }
+    }
+    // A link without a type that is not a path: Org searches the file for it.
+    Some((LinkKind::Internal, raw.to_string()))
+}
+
+/// Byte ranges of inline verbatim and code (`=x=`, `~x~`) in a line.
+fn verbatim_spans(line: &str) -> Vec<(usize, usize)> {
+    let bytes = line.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let m = bytes[i];
+        if m == b'=' || m == b'~' {
+            let pre_ok = i == 0 || {
+                let p = bytes[i - 1];
+                p.is_ascii_whitespace() || b"-({'\"".contains(&p)
+            };
+            let next_ok = bytes.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace());
+            if pre_ok && next_ok {
+                let close = (i + 2..bytes.len().min(i + 2 + LOOKAHEAD)).find(|&j| {
+                    bytes[j] == m
+                        && !bytes[j - 1].is_ascii_whitespace()
+                        && bytes.get(j + 1).is_none_or(|&b| {
+                            b.is_ascii_whitespace() || b"-.,;:!?')}\"[".contains(&b)
+                        })
+                });
+                if let Some(j) = close {
+                    spans.push((i, j + 1));
+                    i = j + 1;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    spans
+}
+
+/// All links in one line: bracket links, then plain `id:`, `file:` and URL
+/// links outside them, skipping inline verbatim.  Returns
+/// (byte offset, kind, target, label).
+fn line_links(line: &str) -> Vec<(usize, LinkKind, String, Option<String>)> {
+    let verbatim = Spans::new(verbatim_spans(line));
+    let mut out = Vec::new();
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    let mut from = 0;
+    while let Some(rel) = line[from..].find("[[") {
+        let at = from + rel;
+        match parse_bracket_link(&line[at..]) {
+            Some((len, raw, label)) => {
+                if !verbatim.contains(at) {
+                    if let Some((kind, target)) = classify(&raw) {
+                        if !target.is_empty() {
+                            out.push((at, kind, target, label));
+                        }
+                    }
+                }
+                taken.push((at, at + len));
+                from = at + len;
+            }
+            None => from = at + 2,
+        }
+        if from >= line.len() {
+            break;
+        }
+    }
+    // Plain id: and file: links, outside bracket links.
+    let brackets = Spans::new(taken);
+    let mut plain = Vec::new();
+    for prefix in ["id:", "file:"] {
+        let mut from = 0;
+        while let Some(rel) = line[from..].find(prefix) {
+            let at = from + rel;
+            from = at + prefix.len();
+            let boundary = at == 0
+                || line[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_whitespace() || matches!(c, '(' | '<' | '"' | '\''));
+            if !boundary || brackets.contains(at) || verbatim.contains(at) {
+                continue;
+            }
+            let rest = head(&line[from..], LOOKAHEAD);
+            let end = rest
+                .find(|c: char| c.is_whitespace() || matches!(c, '>' | ')' | '"' | ']' | '['))
+                .unwrap_or(rest.len());
+            let target = rest[..end].trim_end_matches(['.', ',', ';', '!', '?']);
+            let target = target.split("::").next().unwrap_or(target);
+            if target.is_empty() {
+                continue;
+            }
+            let kind = if prefix == "id:" {
+                LinkKind::Id
+            } else {
+                LinkKind::File
+            };
+            out.push((at, kind, target.to_string(), None));
+            plain.push((at, from + end));
+        }
+    }
+    let plain = Spans::new(plain);
+    for (at, url) in plain_urls(line) {
+        if brackets.contains(at) || plain.contains(at) || verbatim.contains(at) {
+            continue;
+        }
+        let scheme = url.split(':').next().unwrap_or("");
+        if is_url_scheme(scheme) {
+            out.push((at, LinkKind::Url, url, None));
+        }
+    }
+    out.sort_by_key(|l| l.0);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse as parse_any, Format};
+    use super::*;
+
+    fn org(text: &str) -> Note {
+        parse_any(text, Format::Org, "stem", &ParseOptions::default())
+    }
+
+    const NOTE: &str = r#":PROPERTIES:
+:ID:       8f2c1a3e
+:ROAM_ALIASES: "GNU Emacs" emacs
+:ROAM_REFS: https://www.gnu.org/software/emacs/
+:END:
+#+title: Emacs
+#+filetags: :editor:tools:
+#+roam_aliases: "The Editor"
+
+Intro mentions [[id:3b9d][Org mode]] and https://orgmode.org.
+
+* TODO [#A] Packages I rely on [1/2]                              :pkg:
+SCHEDULED: <2026-11-21 Sat>
+:PROPERTIES:
+:ID:       aa11
+:ROAM_ALIASES: Packages
+:END:
+Body of packages with a plain id:bb22 link.
+** DONE Completion                                               :ui:
+Vertico and =[[id:not-a-link]]= consult.
+#+begin_src emacs-lisp
+* not a heading
+[[id:also-not-a-link]]
+#+end_src
+* Keyboard macros
+- first item with [[file:projects/dotfiles.org::*Setup][my dotfiles]]
+  continued here
+- second item [[roam:Start-up time]]
+"#;
+
+    #[test]
+    fn file_keywords_and_the_top_drawer() {
+        let n = org(NOTE);
+        assert_eq!(n.title, "Emacs");
+        assert_eq!(n.title_line, 6);
+        assert_eq!(n.id.as_deref(), Some("8f2c1a3e"));
+        assert_eq!(n.aliases, vec!["The Editor", "GNU Emacs", "emacs"]);
+        assert_eq!(n.refs, vec!["https://www.gnu.org/software/emacs/"]);
+        assert_eq!(n.tags, vec!["editor", "tools"]);
+    }
+
+    #[test]
+    fn headings_with_todo_priority_tags_cookies_and_outline() {
+        let n = org(NOTE);
+        let heads: Vec<(&str, u32, u32)> = n
+            .sections
+            .iter()
+            .map(|s| (s.heading.as_str(), s.level, s.line))
+            .collect();
+        assert_eq!(
+            heads,
+            vec![
+                ("", 0, 1),
+                ("Packages I rely on", 1, 12),
+                ("Completion", 2, 19),
+                ("Keyboard macros", 1, 25)
+            ]
+        );
+        let p = &n.sections[1];
+        assert_eq!(p.todo.as_deref(), Some("TODO"));
+        assert_eq!(p.tags, vec!["pkg"]);
+        assert_eq!(p.id.as_deref(), Some("aa11"));
+        assert_eq!(p.aliases, vec!["Packages"]);
+        let c = &n.sections[2];
+        assert_eq!(c.todo.as_deref(), Some("DONE"));
+        assert_eq!(c.all_tags, vec!["editor", "tools", "pkg", "ui"]);
+        assert_eq!(c.outline, vec!["Packages I rely on", "Completion"]);
+        assert_eq!(n.sections[3].all_tags, vec!["editor", "tools"]);
+    }
+
+    #[test]
+    fn bodies_blank_drawers_but_keep_lines() {
+        let n = org(NOTE);
+        let p = &n.sections[1];
+        assert_eq!(p.body_line, 13);
+        let body_lines: Vec<&str> = p.body.split('\n').collect();
+        assert_eq!(body_lines[0], "SCHEDULED: <2026-11-21 Sat>");
+        assert_eq!(body_lines[1], "");
+        assert_eq!(body_lines[4], "");
+        assert_eq!(body_lines[5], "Body of packages with a plain id:bb22 link.");
+        // The src block's text is searchable content of its section.
+        assert!(n.sections[2].body.contains("* not a heading"));
+    }
+
+    #[test]
+    fn links_of_every_form_with_lines_columns_and_context() {
+        let n = org(NOTE);
+        let links: Vec<(LinkKind, &str, u32, u32, usize)> = n
+            .links
+            .iter()
+            .map(|l| (l.kind, l.target.as_str(), l.line, l.column, l.section))
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                (LinkKind::Id, "3b9d", 10, 15, 0),
+                (LinkKind::Url, "https://orgmode.org", 10, 41, 0),
+                (LinkKind::Id, "bb22", 18, 30, 1),
+                (LinkKind::File, "projects/dotfiles.org", 26, 18, 3),
+                (LinkKind::Roam, "Start-up time", 28, 14, 3),
+            ]
+        );
+        assert_eq!(n.links[0].label.as_deref(), Some("Org mode"));
+        assert_eq!(
+            n.links[3].context,
+            "- first item with [[file:projects/dotfiles.org::*Setup][my dotfiles]] continued here"
+        );
+        assert_eq!(n.links[4].context, "- second item [[roam:Start-up time]]");
+    }
+
+    #[test]
+    fn an_unterminated_block_is_not_a_block() {
+        let n = org("* A\n#+begin_src sh\necho [[id:x1]]\n* B\ntext\n");
+        assert_eq!(n.sections.len(), 3);
+        assert_eq!(n.sections[2].heading, "B");
+        assert_eq!(n.links.len(), 1);
+    }
+
+    #[test]
+    fn an_unterminated_drawer_is_ignored_and_swallows_nothing() {
+        let n = org("* A\n:PROPERTIES:\n:ID: lost\n* B\n:PROPERTIES:\n:ID: b1\n:END:\n");
+        assert_eq!(n.sections[1].id, None);
+        assert_eq!(n.sections[2].heading, "B");
+        assert_eq!(n.sections[2].id.as_deref(), Some("b1"));
+    }
+
+    #[test]
+    fn quote_blocks_keep_links_but_not_headings() {
+        let n = org("#+BEGIN_QUOTE\n* quoted\nsee [[id:q1][q]]\n#+END_QUOTE\n");
+        assert_eq!(n.sections.len(), 1);
+        assert_eq!(n.links.len(), 1);
+        assert_eq!(n.links[0].target, "q1");
+    }
+
+    #[test]
+    fn file_declared_todo_keywords_and_heading_links() {
+        let n = org("#+TODO: NEXT(n) WAIT(w@/!) | CANCELLED(c)\n* NEXT Read [[id:x][the manual]] :a:b:\n* Plain *bold*\n");
+        assert_eq!(n.sections[1].todo.as_deref(), Some("NEXT"));
+        assert_eq!(n.sections[1].heading, "Read the manual");
+        assert_eq!(n.sections[1].tags, vec!["a", "b"]);
+        assert_eq!(n.sections[2].heading, "Plain *bold*");
+        assert_eq!(n.sections[2].todo, None);
+    }
+
+    #[test]
+    fn stars_without_space_are_not_headings() {
+        let n = org("*bold* text\n**also bold**\n*\n* real\n");
+        let heads: Vec<&str> = n
+            .sections
+            .iter()
+            .skip(1)
+            .map(|s| s.heading.as_str())
+            .collect();
+        assert_eq!(heads, vec!["", "real"]);
+    }
+
+    #[test]
+    fn crlf_and_bom_give_the_same_lines() {
+        let unix = org("* A\nline [[id:z]]\n");
+        let dos = org(&super::super::decode(
+            b"\xEF\xBB\xBF* A\r\nline [[id:z]]\r\n",
+        ));
+        assert_eq!(unix.sections, dos.sections);
+        assert_eq!(unix.links, dos.links);
+    }
+
+    #[test]
+    fn odd_links_do_not_confuse_the_scanner() {
+        for text in [
+            "[[",
+            "[[]]",
+            "[[a][",
+            "[[a]][b]]",
+            "[[\\]]]",
+            "id:",
+            "file:",
+            "[[id:]]",
+            "=unclosed",
+            "~",
+            "[[https://x.y/a][label with [brackets]]]",
+        ] {
+            let n = org(text);
+            for l in &n.links {
+                assert!(!l.target.is_empty(), "{text:?} gave an empty target");
+            }
+        }
+        let n =
+            org("[[https://example.com/a%20b][Example]] and [[./notes/a.org]] and [[*Heading]]");
+        let kinds: Vec<LinkKind> = n.links.iter().map(|l| l.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![LinkKind::Url, LinkKind::File, LinkKind::Internal]
+        );
+        assert_eq!(n.links[1].target, "./notes/a.org");
+    }
+
+    #[test]
+    fn a_huge_single_line_parses_in_linear_time() {
+        let mut text = String::from("#+title: big\n[[id:first]] ");
+        text.push_str(&"words =and= ~code~ https://x.org/y ".repeat(600_000)); // about 20 MB
+        text.push_str(" [[id:last]]");
+        let start = std::time::Instant::now();
+        let n = org(&text);
+        assert_eq!(n.links.len(), MAX_LINKS_PER_NOTE);
+        assert_eq!(n.links[0].target, "first");
+        assert!(n.links[0].context.chars().count() <= 401);
+        assert!(start.elapsed().as_secs() < 30);
+    }
+}
