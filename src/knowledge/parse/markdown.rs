@@ -31,7 +31,8 @@ pub(super) fn parse(text: &str) -> Note {
 
     // Fenced code and headings.
     let mut in_code = vec![false; lines.len()];
-    let mut headings: Vec<(usize, u32, String, usize)> = Vec::new(); // (line, level, text, body start)
+    // (heading line, level, text, first line after the heading's markup)
+    let mut headings: Vec<(usize, u32, String, usize)> = Vec::new();
     let mut fence: Option<(char, usize)> = None;
     for i in first..lines.len() {
         let l = line(i);
@@ -124,8 +125,8 @@ pub(super) fn parse(text: &str) -> Note {
             all_tags: note.tags.clone(),
             outline,
             line: line_no(*at),
-            body_line: line_no(*body_start),
-            body: body(*body_start, section_end(n)),
+            body_line: line_no(*at),
+            body: body(*at, section_end(n).max(*body_start)),
             ..Section::default()
         });
     }
@@ -515,7 +516,10 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
             n.sections[3].outline,
             vec!["Recipes", "Setext heading", "Deep"]
         );
-        assert_eq!(n.sections[2].body_line, 16);
+        assert_eq!(n.sections[2].body_line, 14);
+        assert!(n.sections[2]
+            .body
+            .starts_with("Setext heading\n--------------\n"));
         assert!(n.sections[2].body.contains("# not a heading"));
     }
 

@@ -83,10 +83,13 @@ pub struct Section {
     pub outline: Vec<String>,
     /// 1-based line of the heading (1 for the preamble).
     pub line: u32,
-    /// 1-based line where `body` starts.
+    /// 1-based line where `body` starts: the heading's own line (line 1, or
+    /// the first line after front matter, for the preamble).
     pub body_line: u32,
-    /// The section's text below the heading, property drawers blanked out
-    /// (their lines kept empty, so line numbers stay right).
+    /// The section's text from its heading line to the next heading, with
+    /// property drawers blanked out (their lines kept empty, so line numbers
+    /// computed from the body stay right).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub body: String,
 }
 

@@ -153,8 +153,8 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
             all_tags,
             outline,
             line: line_no(h),
-            body_line: line_no(h + 1),
-            body: section_body(text, &lines, &roles, h + 1, end),
+            body_line: line_no(h),
+            body: section_body(text, &lines, &roles, h, end),
             ..Section::default()
         };
         apply_properties(
@@ -784,12 +784,13 @@ Vertico and =[[id:not-a-link]]= consult.
     fn bodies_blank_drawers_but_keep_lines() {
         let n = org(NOTE);
         let p = &n.sections[1];
-        assert_eq!(p.body_line, 13);
+        assert_eq!(p.body_line, 12);
         let body_lines: Vec<&str> = p.body.split('\n').collect();
-        assert_eq!(body_lines[0], "SCHEDULED: <2026-11-21 Sat>");
-        assert_eq!(body_lines[1], "");
-        assert_eq!(body_lines[4], "");
-        assert_eq!(body_lines[5], "Body of packages with a plain id:bb22 link.");
+        assert!(body_lines[0].starts_with("* TODO [#A] Packages I rely on"));
+        assert_eq!(body_lines[1], "SCHEDULED: <2026-11-21 Sat>");
+        assert_eq!(body_lines[2], "");
+        assert_eq!(body_lines[5], "");
+        assert_eq!(body_lines[6], "Body of packages with a plain id:bb22 link.");
         // The src block's text is searchable content of its section.
         assert!(n.sections[2].body.contains("* not a heading"));
     }

@@ -1,0 +1,197 @@
+//! The tantivy schema of a knowledge index, and the text analyzer.
+//!
+//! Two kinds of document live in one index: a *file* document per note
+//! (title, tags, its whole text for queries whose words are spread over
+//! sections, and the per-file state used for incremental updates), and a
+//! *section* document per heading (and the preamble), which is what most
+//! hits name: its heading, outline path, line and text.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
+    INDEXED, STORED, STRING,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+};
+use tantivy::Index;
+
+/// Bumped whenever the schema or the analysis changes; a different version
+/// makes a new index directory and a full rebuild.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Name of the analyzer for text fields: words, lower-cased, accents folded.
+pub const TEXT_ANALYZER: &str = "artisan_text";
+/// Name of the analyzer for tags and TODO keywords: one token, folded.
+pub const KEYWORD_ANALYZER: &str = "artisan_keyword";
+
+/// `kind` value of file documents.
+pub const KIND_FILE: u64 = 0;
+/// `kind` value of section documents.
+pub const KIND_SECTION: u64 = 1;
+
+/// Handles on every field.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// [`KIND_FILE`] or [`KIND_SECTION`].
+    pub kind: Field,
+    /// Absolute path, raw: the term that deletes a file's documents.
+    pub path: Field,
+    /// Path relative to its root, analyzed, for `path:` queries.
+    pub path_text: Field,
+    /// Lower-cased extension, raw, for `ext:` queries.
+    pub ext: Field,
+    /// The note's title (on every document of the note).
+    pub title: Field,
+    /// The note's aliases and, on sections, the heading's aliases.
+    pub alias: Field,
+    /// The section's heading (section documents only).
+    pub heading: Field,
+    /// The outline path, stored only, one value per level.
+    pub outline: Field,
+    /// The section's text (section documents).
+    pub body: Field,
+    /// The whole note's text (file documents), indexed with positions (so
+    /// phrases keep their order) but not stored.
+    pub content: Field,
+    /// Tags (file tags and inherited heading tags).
+    pub tag: Field,
+    /// IDs: the file's on file documents, the heading's on sections.
+    pub id: Field,
+    /// The heading's TODO keyword, folded.
+    pub todo: Field,
+    /// The TODO keyword as written, stored.
+    pub todo_raw: Field,
+    /// 1-based line of the heading (sections) or the title (files).
+    pub line: Field,
+    /// 1-based line where the section's body starts.
+    pub body_line: Field,
+    /// Outline level, 0 for the preamble and files.
+    pub level: Field,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime: Field,
+    /// File size in bytes (file documents).
+    pub size: Field,
+    /// xxh3 hash of the file's bytes (file documents).
+    pub hash: Field,
+    /// The note's metadata and links as JSON (file documents), stored only:
+    /// what the link graph is built from.
+    pub note: Field,
+}
+
+/// Builds the schema and returns it with the field handles.
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |positions: bool, stored: bool| {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(TEXT_ANALYZER)
+            .set_index_option(if positions {
+                IndexRecordOption::WithFreqsAndPositions
+            } else {
+                IndexRecordOption::WithFreqs
+            });
+        let options = TextOptions::default().set_indexing_options(indexing);
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
+    };
+    let keyword = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(KEYWORD_ANALYZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    let number = NumericOptions::default();
+    let fields = Fields {
+        kind: b.add_u64_field("kind", number.clone().set_indexed().set_fast().set_stored()),
+        path: b.add_text_field("path", STRING | STORED | FAST),
+        path_text: b.add_text_field("path_text", text(false, false)),
+        ext: b.add_text_field("ext", STRING),
+        title: b.add_text_field("title", text(true, true)),
+        alias: b.add_text_field("alias", text(true, true)),
+        heading: b.add_text_field("heading", text(true, true)),
+        outline: b.add_text_field("outline", STORED),
+        body: b.add_text_field("body", text(true, true)),
+        content: b.add_text_field("content", text(true, false)),
+        tag: b.add_text_field("tag", keyword.clone().set_stored()),
+        id: b.add_text_field("id", STRING | STORED),
+        todo: b.add_text_field("todo", keyword),
+        todo_raw: b.add_text_field("todo_raw", STORED),
+        line: b.add_u64_field("line", STORED),
+        body_line: b.add_u64_field("body_line", STORED),
+        level: b.add_u64_field("level", STORED),
+        mtime: b.add_i64_field("mtime", INDEXED | FAST | STORED),
+        size: b.add_u64_field("size", FAST),
+        hash: b.add_u64_field("hash", FAST),
+        note: b.add_text_field("note", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// The analyzer for text: words split on non-alphanumerics, lower-cased,
+/// accents folded (so `resume` finds `résumé`), tokens over 64 bytes dropped.
+pub fn text_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// The analyzer for tags and TODO keywords: the whole value, folded.
+pub fn keyword_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Registers the analyzers on `index`.
+pub fn register(index: &Index) {
+    index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
+    index
+        .tokenizers()
+        .register(KEYWORD_ANALYZER, keyword_analyzer());
+}
+
+/// Analyzes `text` into folded tokens.
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut analyzer = text_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+/// Folds a tag or TODO keyword the way the keyword analyzer does.
+pub fn fold_keyword(value: &str) -> String {
+    let mut analyzer = keyword_analyzer();
+    let mut stream = analyzer.token_stream(value);
+    let mut out = String::new();
+    while stream.advance() {
+        out.push_str(&stream.token().text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_split_lowercased_and_folded() {
+        assert_eq!(
+            tokens("Résumé: org-roam's CRÈME brûlée, naïve_café 2026"),
+            vec!["resume", "org", "roam", "s", "creme", "brulee", "naive", "cafe", "2026"]
+        );
+    }
+
+    #[test]
+    fn keywords_stay_whole_and_folded() {
+        assert_eq!(fold_keyword("Émacs_Tools"), "emacs_tools");
+        assert_eq!(fold_keyword("TODO"), "todo");
+    }
+}
