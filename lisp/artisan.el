@@ -84,6 +84,20 @@ COMPONENTS are joined with `expand-file-name' from left to right."
 
 (autoload 'artisan-cancel-jobs "artisan-job"
   "Cancel every running artisan background job." t)
+(autoload 'artisan-index-update "artisan-knowledge"
+  "Update the index of `artisan-knowledge-roots' with what changed." t)
+(autoload 'artisan-index-rebuild "artisan-knowledge"
+  "Reindex every note under `artisan-knowledge-roots'." t)
+(autoload 'artisan-search-query "artisan-knowledge"
+  "Search the notes for QUERY and return at most LIMIT results, best first.")
+(autoload 'artisan-knowledge-mode "artisan-knowledge"
+  "Keep the artisan notes index fresh." t)
+(autoload 'artisan-search "artisan-search"
+  "Search the notes as you type and visit the chosen match." t)
+(autoload 'artisan-search-results "artisan-search"
+  "Show the results of the notes search QUERY in a `next-error' buffer." t)
+(autoload 'artisan-index-status "artisan-search"
+  "Show the notes index: roots, files, documents, size, last update, skipped files." t)
 
 (provide 'artisan)
 ;;; artisan.el ends here

@@ -7,6 +7,7 @@ use emacs::{Env, Result as LispResult, Value};
 use crate::error::{catch_panics, Error, Kind, Result};
 
 pub mod job;
+pub mod knowledge;
 pub mod module;
 
 // The error tree.  `artisan-error' and `artisan-module-error' are also defined

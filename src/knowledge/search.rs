@@ -2,7 +2,7 @@
 //! (BM25 with field boosts and a gentle recency boost), collapsing hits per
 //! file, and finding the exact line, column and snippet of each hit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{
@@ -13,7 +13,7 @@ use tantivy::schema::{Field, IndexRecordOption, Term, Value};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument};
 
 use super::query::{self, Atom, FieldName};
-use super::schema::{self, Fields, KIND_FILE, KIND_SECTION};
+use super::schema::{self, Fields, KIND_SECTION};
 use crate::error::{Error, Result, ResultExt};
 
 /// How a search runs.
@@ -88,28 +88,89 @@ fn fuzzy_distance(len: usize) -> u8 {
     }
 }
 
-/// The tokens a hit is expected to contain, used to find lines and snippets.
+/// What a hit is expected to contain, used to find its line and snippet:
+/// single words, and phrases (tokens that must follow each other).
 #[derive(Debug, Default)]
 struct Matcher {
     terms: Vec<(String, Mode)>,
+    phrases: Vec<Vec<(String, Mode)>>,
+}
+
+fn token_matches(token: &str, t: &str, mode: &Mode) -> bool {
+    match mode {
+        Mode::Exact => token == t,
+        Mode::Prefix => token.starts_with(t),
+        Mode::Fuzzy(d) => token == t || levenshtein_within(token, t, *d),
+        Mode::FuzzyPrefix(d) => {
+            let n = t.chars().count();
+            let d = *d as usize;
+            token.starts_with(t)
+                || (n.saturating_sub(d)..=n + d).any(|k| {
+                    let head: String = token.chars().take(k).collect();
+                    head.chars().count() == k && levenshtein_within(&head, t, d as u8)
+                })
+        }
+    }
 }
 
 impl Matcher {
+    /// True when there are no words to look for (field-only queries).
+    fn is_empty(&self) -> bool {
+        self.terms.is_empty() && self.phrases.is_empty()
+    }
+
+    /// Does `token` match one of the single words?
     fn matches(&self, token: &str) -> bool {
-        self.terms.iter().any(|(t, mode)| match mode {
-            Mode::Exact => token == t,
-            Mode::Prefix => token.starts_with(t.as_str()),
-            Mode::Fuzzy(d) => token == t || levenshtein_within(token, t, *d),
-            Mode::FuzzyPrefix(d) => {
-                let n = t.chars().count();
-                let d = *d as usize;
-                token.starts_with(t.as_str())
-                    || (n.saturating_sub(d)..=n + d).any(|k| {
-                        let head: String = token.chars().take(k).collect();
-                        head.chars().count() == k && levenshtein_within(&head, t, d as u8)
-                    })
+        self.terms
+            .iter()
+            .any(|(t, mode)| token_matches(token, t, mode))
+    }
+
+    /// The longest phrase.
+    fn longest_phrase(&self) -> usize {
+        self.phrases.iter().map(Vec::len).max().unwrap_or(0)
+    }
+
+    /// If a phrase ends with the last token of `recent`, its length.
+    fn phrase_ending(&self, recent: &[(String, usize, usize)]) -> Option<usize> {
+        self.phrases
+            .iter()
+            .filter(|p| p.len() <= recent.len())
+            .find(|p| {
+                let tail = &recent[recent.len() - p.len()..];
+                p.iter()
+                    .zip(tail)
+                    .all(|((t, mode), (token, _, _))| token_matches(token, t, mode))
+            })
+            .map(Vec::len)
+    }
+
+    /// Byte ranges of the matches in `text`: single words, and each token of
+    /// every phrase occurrence.
+    fn ranges(&self, text: &str) -> Vec<(usize, usize)> {
+        let keep = self.longest_phrase().max(1);
+        let mut recent: Vec<(String, usize, usize)> = Vec::new();
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        let mut analyzer = schema::text_analyzer();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            recent.push((t.text.clone(), t.offset_from, t.offset_to));
+            if recent.len() > keep {
+                recent.remove(0);
             }
-        })
+            if self.matches(&t.text) {
+                out.push((t.offset_from, t.offset_to));
+            } else if let Some(n) = self.phrase_ending(&recent) {
+                for (_, from, to) in &recent[recent.len() - n..] {
+                    if !out.contains(&(*from, *to)) {
+                        out.push((*from, *to));
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
     }
 }
 
@@ -297,13 +358,22 @@ impl Builder<'_> {
             _ => Mode::Exact,
         };
         let last = tokens.len() - 1;
-        for (i, t) in tokens.iter().enumerate() {
-            let mode = if i == last {
-                last_mode.clone()
-            } else {
-                Mode::Exact
-            };
-            self.matcher.terms.push((t.clone(), mode));
+        let units: Vec<(String, Mode)> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mode = if i == last {
+                    last_mode.clone()
+                } else {
+                    Mode::Exact
+                };
+                (t.clone(), mode)
+            })
+            .collect();
+        if units.len() == 1 {
+            self.matcher.terms.extend(units);
+        } else {
+            self.matcher.phrases.push(units);
         }
         let disjuncts: Vec<Box<dyn TantivyQuery>> = fields
             .iter()
@@ -320,7 +390,7 @@ impl Builder<'_> {
     /// One atom of the parsed query, or None when it analyzes to nothing.
     fn atom(&mut self, atom: &Atom, positive: bool) -> Option<Box<dyn TantivyQuery>> {
         let f = self.f;
-        let saved = self.matcher.terms.len();
+        let saved = (self.matcher.terms.len(), self.matcher.phrases.len());
         let q = match atom {
             Atom::Word { text, prefix } => {
                 let mut q = self.text_query(&text_fields(&f), text, *prefix, false)?;
@@ -358,7 +428,8 @@ impl Builder<'_> {
             },
         };
         if !positive {
-            self.matcher.terms.truncate(saved);
+            self.matcher.terms.truncate(saved.0);
+            self.matcher.phrases.truncate(saved.1);
         }
         q
     }
@@ -456,6 +527,8 @@ type Located = (u32, u32, String, Vec<(u32, u32)>);
 fn locate(body: &str, body_line: u32, matcher: &Matcher) -> Option<Located> {
     // Bound the work on huge sections: matches beyond 4 MB are not located.
     let scan = super::parse::head(body, 4 << 20);
+    let keep = matcher.longest_phrase().max(1);
+    let mut recent: Vec<(String, usize, usize)> = Vec::new();
     let mut analyzer = schema::text_analyzer();
     let mut stream = analyzer.token_stream(scan);
     let mut first = None;
@@ -463,6 +536,14 @@ fn locate(body: &str, body_line: u32, matcher: &Matcher) -> Option<Located> {
         let t = stream.token();
         if matcher.matches(&t.text) {
             first = Some(t.offset_from);
+            break;
+        }
+        recent.push((t.text.clone(), t.offset_from, t.offset_to));
+        if recent.len() > keep {
+            recent.remove(0);
+        }
+        if let Some(n) = matcher.phrase_ending(&recent) {
+            first = Some(recent[recent.len() - n].1);
             break;
         }
     }
@@ -501,28 +582,15 @@ fn snippet(line: &str, at: usize, matcher: &Matcher) -> (String, Vec<(u32, u32)>
     if end < line.len() {
         text.push('…');
     }
-    let mut highlights = Vec::new();
-    let mut analyzer = schema::text_analyzer();
-    let mut stream = analyzer.token_stream(window);
-    while stream.advance() {
-        let t = stream.token();
-        if matcher.matches(&t.text) {
-            let from = lead_chars + super::parse::char_count(&window[..t.offset_from]);
-            let to = from + super::parse::char_count(&window[t.offset_from..t.offset_to]);
-            highlights.push((from, to));
-        }
-    }
+    let highlights = matcher
+        .ranges(window)
+        .into_iter()
+        .map(|(a, b)| {
+            let from = lead_chars + super::parse::char_count(&window[..a]);
+            (from, from + super::parse::char_count(&window[a..b]))
+        })
+        .collect();
     (text, highlights)
-}
-
-/// The first non-blank line of `body` as a snippet (for hits on titles, tags or IDs).
-fn first_line_snippet(body: &str) -> String {
-    let line = body
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("#+") && !l.starts_with(':'))
-        .unwrap_or("");
-    super::parse::truncate_chars(line, 160)
 }
 
 /// Runs `text` against the index read by `searcher`.
@@ -581,21 +649,50 @@ fn run(
         .search(query.as_ref(), &collector)
         .map_err(|e| Error::query(format!("The search failed: {e}")))?;
 
-    // Load and collapse: at most max_per_file sections per file; a file
-    // document only when none of its sections matched.
+    // Load and locate.  A section whose text holds a match is a hit of its
+    // own; one that matched only through the note's title, aliases or tags
+    // (present on every section), like a file document, becomes a single
+    // file-level hit for its file, placed at the first match in the file,
+    // and only when none of the file's sections is a hit of its own.
+    // Queries on heading attributes (tag:, todo:, id:) with no words land
+    // on each matching heading.
+    let on_headings = matcher.is_empty()
+        && parsed.required.iter().flatten().any(|a| {
+            matches!(
+                a,
+                Atom::Field {
+                    field: FieldName::Tag | FieldName::Todo | FieldName::Id,
+                    ..
+                }
+            )
+        });
     let mut docs = Vec::with_capacity(top.len());
     for (score, address) in top {
-        docs.push((score, stored(searcher, f, address)?));
+        let d = stored(searcher, f, address)?;
+        let located = match d.kind {
+            KIND_SECTION if on_headings && !d.outline.is_empty() => {
+                let line = d.body.lines().next().unwrap_or("");
+                Some((
+                    d.line,
+                    0,
+                    super::parse::truncate_chars(line.trim(), 160),
+                    Vec::new(),
+                ))
+            }
+            KIND_SECTION => locate(&d.body, d.body_line, &matcher),
+            _ => None,
+        };
+        docs.push((score, d, located));
     }
-    let mut files_with_sections: HashMap<String, usize> = HashMap::new();
-    for (_, d) in &docs {
-        if d.kind == KIND_SECTION {
-            *files_with_sections.entry(d.path.clone()).or_default() += 1;
-        }
-    }
+    let files_with_sections: HashSet<String> = docs
+        .iter()
+        .filter(|(_, _, located)| located.is_some())
+        .map(|(_, d, _)| d.path.clone())
+        .collect();
     let mut per_file: HashMap<String, usize> = HashMap::new();
+    let mut file_level: HashSet<String> = HashSet::new();
     let mut hits = Vec::new();
-    for (score, d) in docs {
+    for (score, d, located) in docs {
         if hits.len() >= options.limit {
             break;
         }
@@ -603,23 +700,25 @@ fn run(
         if options.max_per_file > 0 && *count >= options.max_per_file {
             continue;
         }
-        if d.kind == KIND_FILE && files_with_sections.contains_key(&d.path) {
-            continue;
+        match located {
+            Some(located) => {
+                *count += 1;
+                hits.push(section_hit(d, score, located, fuzzy));
+            }
+            None => {
+                if files_with_sections.contains(&d.path) || !file_level.insert(d.path.clone()) {
+                    continue;
+                }
+                *count += 1;
+                hits.push(file_hit(searcher, f, d, score, &matcher, fuzzy)?);
+            }
         }
-        *count += 1;
-        let hit = if d.kind == KIND_FILE {
-            file_hit(searcher, f, d, score, &matcher, fuzzy)?
-        } else {
-            section_hit(d, score, &matcher, fuzzy)
-        };
-        hits.push(hit);
     }
     Ok(hits)
 }
 
-fn section_hit(d: Stored, score: f32, matcher: &Matcher, fuzzy: bool) -> Hit {
-    let (line, column, snippet, highlights) = locate(&d.body, d.body_line, matcher)
-        .unwrap_or_else(|| (d.line, 0, first_line_snippet(&d.body), Vec::new()));
+fn section_hit(d: Stored, score: f32, located: Located, fuzzy: bool) -> Hit {
+    let (line, column, snippet, highlights) = located;
     Hit {
         file: d.path,
         line,
@@ -718,6 +817,7 @@ mod tests {
     fn fuzzy_prefixes_match_the_start_of_a_misspelled_word() {
         let m = Matcher {
             terms: vec![("sourdouh".into(), Mode::FuzzyPrefix(2))],
+            phrases: vec![],
         };
         assert!(m.matches("sourdough"));
         assert!(m.matches("sourdoughs"));
@@ -735,6 +835,7 @@ mod tests {
     fn snippets_window_the_line_and_mark_the_matches() {
         let m = Matcher {
             terms: vec![("resume".into(), Mode::Exact), ("tip".into(), Mode::Prefix)],
+            phrases: vec![],
         };
         let (line, col, snip, hl) =
             locate("title\n\n  Résumé tips from a manager", 10, &m).unwrap();
@@ -744,6 +845,7 @@ mod tests {
         let long = format!("{} needle {}", "x ".repeat(100), "y ".repeat(200));
         let m = Matcher {
             terms: vec![("needle".into(), Mode::Exact)],
+            phrases: vec![],
         };
         let (_, col, snip, hl) = locate(&long, 1, &m).unwrap();
         assert_eq!(col, 201);
@@ -756,6 +858,22 @@ mod tests {
             .collect();
         assert_eq!(marked, "needle");
         assert!(locate("nothing here", 1, &m).is_none());
+    }
+
+    #[test]
+    fn a_phrase_is_located_where_its_words_follow_each_other() {
+        let m = Matcher {
+            terms: vec![],
+            phrases: vec![vec![
+                ("code".into(), Mode::Exact),
+                ("blocks".into(), Mode::Exact),
+            ]],
+        };
+        let body = "code here\nblocks there\nsee code blocks below";
+        let (line, col, snip, hl) = locate(body, 1, &m).unwrap();
+        assert_eq!((line, col), (3, 4));
+        assert_eq!(snip, "see code blocks below");
+        assert_eq!(hl, vec![(4, 8), (9, 15)]);
     }
 
     #[test]

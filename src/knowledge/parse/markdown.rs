@@ -208,7 +208,26 @@ fn front_matter(note: &mut Note, text: &str, lines: &[(usize, usize)], from: usi
         let value = l[colon + 1..].trim();
         // A block list follows an empty value.
         let mut values = Vec::new();
-        if value.is_empty() {
+        if matches!(value, ">" | ">-" | ">+" | "|" | "|-" | "|+") {
+            // A block scalar: the indented lines that follow, joined.
+            let mut parts = Vec::new();
+            while i < to {
+                let next = line(i);
+                if next.trim().is_empty() || next.starts_with(' ') || next.starts_with('\t') {
+                    parts.push(next.trim());
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let sep = if value.starts_with('>') { " " } else { "\n" };
+            let joined = parts
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join(sep);
+            values.push(joined);
+        } else if value.is_empty() {
             while i < to {
                 let item = line(i).trim_start();
                 match item
@@ -590,6 +609,12 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
     fn a_thematic_break_after_a_blank_line_is_not_a_heading() {
         let n = md("para\n\n---\n\nmore\n");
         assert_eq!(n.sections.len(), 1);
+    }
+
+    #[test]
+    fn block_scalars_in_front_matter() {
+        let n = md("---\ntitle: >-\n  Reading series:\n  deep work\ndesc: |\n  x\n---\nbody\n");
+        assert_eq!(n.title, "Reading series: deep work");
     }
 
     #[test]

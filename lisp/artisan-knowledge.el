@@ -1,0 +1,337 @@
+;;; artisan-knowledge.el --- Index and search notes with a native full-text index  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The emacs-artisan authors
+
+;; This file is not part of GNU Emacs.
+
+;; This program is free software: you can redistribute it and/or modify
+;; it under the terms of the GNU General Public License as published by
+;; the Free Software Foundation, either version 3 of the License, or
+;; (at your option) any later version.
+
+;; This program is distributed in the hope that it will be useful,
+;; but WITHOUT ANY WARRANTY; without even the implied warranty of
+;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+;; GNU General Public License for more details.
+
+;; You should have received a copy of the GNU General Public License
+;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+;;; Commentary:
+
+;; The knowledge base indexes the notes under `artisan-knowledge-roots'
+;; (Org, Markdown, text, and optionally code) into a tantivy index under
+;; `artisan-data-directory', in native code on worker threads.  Files
+;; and each heading section are indexed, so a search lands on the
+;; heading and line of a match.
+;;
+;; Lisp API (for scripts and tests):
+;;
+;;   (artisan-index-update &optional WAIT)   update what changed
+;;   (artisan-index-rebuild &optional WAIT)  reindex everything
+;;   (artisan-search-query QUERY &optional LIMIT)  ranked result plists
+;;
+;; `artisan-knowledge-mode' keeps the index fresh: saving a note
+;; reindexes just that file, and the whole index can be refreshed when
+;; Emacs is idle.  The commands to search are in artisan-search.el.
+
+;;; Code:
+
+(require 'artisan-job)
+
+(declare-function artisan--index-open "artisan-dyn")
+(declare-function artisan--index-update "artisan-dyn")
+(declare-function artisan--index-search "artisan-dyn")
+(declare-function artisan--index-status "artisan-dyn")
+
+(defvar org-directory)
+(defvar org-roam-directory)
+(defvar org-todo-keywords)
+
+(defgroup artisan-knowledge nil
+  "Index and search notes."
+  :group 'artisan
+  :prefix "artisan-knowledge-")
+
+(defcustom artisan-knowledge-roots nil
+  "Directories whose notes are indexed.
+When nil, use `org-directory' and `org-roam-directory', those of
+them that are set and exist."
+  :type '(repeat directory)
+  :group 'artisan-knowledge)
+
+(defcustom artisan-knowledge-extensions '("org" "md" "markdown" "txt")
+  "Extensions (without the dot) of the note files to index."
+  :type '(repeat string)
+  :group 'artisan-knowledge)
+
+(defcustom artisan-knowledge-index-code nil
+  "Non-nil means also index code files, as plain text.
+Their extensions are `artisan-knowledge-code-extensions'."
+  :type 'boolean
+  :group 'artisan-knowledge)
+
+(defcustom artisan-knowledge-code-extensions
+  '("el" "py" "rs" "c" "h" "cc" "cpp" "go" "js" "ts" "java" "rb" "sh" "lua" "hs" "clj" "scm")
+  "Extensions of code files indexed when `artisan-knowledge-index-code' is set."
+  :type '(repeat string)
+  :group 'artisan-knowledge)
+
+(defcustom artisan-knowledge-exclude nil
+  "Globs of files and folders not to index.
+A glob matches a file name (\"*.draft.org\") or a full path
+\(\"**/archive/**\").  Files ignored by .gitignore and .ignore
+files, and hidden folders, are never indexed."
+  :type '(repeat string)
+  :group 'artisan-knowledge)
+
+(defcustom artisan-knowledge-max-file-size (* 10 1024 1024)
+  "Files larger than this many bytes are skipped (and listed as such)."
+  :type 'natnum
+  :group 'artisan-knowledge)
+
+(defcustom artisan-knowledge-todo-keywords nil
+  "Org TODO keywords recognized in headings.
+When nil, use the keywords of `org-todo-keywords' if Org is
+loaded, else TODO and DONE.  Keywords a file declares with
+#+TODO: are always recognized."
+  :type '(repeat string)
+  :group 'artisan-knowledge)
+
+(defcustom artisan-knowledge-idle-update nil
+  "When a number, refresh the whole index after Emacs is idle that many seconds.
+Only used while `artisan-knowledge-mode' is on.  Saving a note
+always reindexes that note."
+  :type '(choice (const :tag "Never" nil) (number :tag "Seconds"))
+  :group 'artisan-knowledge)
+
+(defvar artisan-knowledge--index nil
+  "The open index, as (KEY . HANDLE); KEY describes its configuration.")
+
+(defvar artisan-knowledge--update-job nil
+  "The update running in the background, a job from `artisan-job-start'.")
+
+(defvar artisan-knowledge--idle-timer nil
+  "Idle timer of `artisan-knowledge-idle-update'.")
+
+(defun artisan-knowledge-root-directories ()
+  "Return the note directories to index, as absolute directory names.
+This is `artisan-knowledge-roots', or by default `org-directory'
+and `org-roam-directory' when they are set and exist."
+  (let ((roots (or artisan-knowledge-roots
+                   (delq nil (list (bound-and-true-p org-directory)
+                                   (bound-and-true-p org-roam-directory)))))
+        result)
+    (dolist (r roots (nreverse result))
+      (when (and (stringp r)
+                 (or artisan-knowledge-roots (file-directory-p r)))
+        (let ((dir (file-name-as-directory (expand-file-name r))))
+          (unless (member dir result) (push dir result)))))))
+
+(defun artisan-knowledge--extensions ()
+  "Return the extensions to index."
+  (append artisan-knowledge-extensions
+          (and artisan-knowledge-index-code artisan-knowledge-code-extensions)))
+
+(defun artisan-knowledge--todo-keywords ()
+  "Return the TODO keywords for the parser."
+  (or artisan-knowledge-todo-keywords
+      (and (boundp 'org-todo-keywords)
+           (let (words)
+             (dolist (seq org-todo-keywords)
+               (dolist (w (cdr-safe seq))
+                 (when (and (stringp w) (not (string= w "|")))
+                   (push (replace-regexp-in-string "(.*\\'" "" w) words))))
+             (nreverse words)))
+      '("TODO" "DONE")))
+
+(defun artisan-knowledge--check-roots (roots)
+  "Signal `artisan-index-error' unless ROOTS are existing directories."
+  (unless roots
+    (signal 'artisan-index-error
+            (list "No note directories: set `artisan-knowledge-roots' (or `org-directory')")))
+  (dolist (r roots)
+    (unless (file-directory-p r)
+      (signal 'artisan-index-error
+              (list (format "The notes directory %s does not exist" r))))))
+
+(defun artisan-knowledge-index ()
+  "Return the index of the current configuration, opening it if needed.
+Signal `artisan-index-error' when the roots are missing."
+  (artisan-module-ensure)
+  (let* ((roots (artisan-knowledge-root-directories))
+         (data (expand-file-name artisan-data-directory))
+         (key (list roots data (artisan-knowledge--extensions)
+                    artisan-knowledge-exclude artisan-knowledge-max-file-size
+                    (artisan-knowledge--todo-keywords))))
+    (artisan-knowledge--check-roots roots)
+    (unless (equal key (car artisan-knowledge--index))
+      (make-directory data t)
+      (setq artisan-knowledge--index
+            (cons key (apply #'artisan--index-open key))))
+    (cdr artisan-knowledge--index)))
+
+(defun artisan-knowledge--summary (stats)
+  "Return a one-line summary of the update STATS plist."
+  (format "%d notes, %d indexed, %d removed%s, %d skipped, in %.2f s"
+          (plist-get stats :files) (plist-get stats :indexed)
+          (plist-get stats :removed)
+          (if (> (or (plist-get stats :renamed) 0) 0)
+              (format " (%d renamed)" (plist-get stats :renamed)) "")
+          (plist-get stats :skipped) (plist-get stats :seconds)))
+
+(defun artisan-knowledge--update (scope files wait description)
+  "Update the index in SCOPE (`changed', `rebuild' or `files' with FILES).
+With WAIT (always in batch mode) block and return the stats
+plist; otherwise run in the background, DESCRIPTION naming it,
+and return the job."
+  (let ((handle (artisan--index-update (artisan-knowledge-index) scope files)))
+    (if (or wait noninteractive)
+        (artisan-job-wait handle description)
+      (setq artisan-knowledge--update-job
+            (artisan-job-start
+             handle description
+             :on-done (lambda (stats)
+                        (setq artisan-knowledge--update-job nil)
+                        (message "%s: %s" description (artisan-knowledge--summary stats)))
+             :on-error (lambda (err)
+                         (setq artisan-knowledge--update-job nil)
+                         (message "%s failed: %s" description (error-message-string err))))))))
+
+;;;###autoload
+(defun artisan-index-update (&optional wait)
+  "Update the index of `artisan-knowledge-roots' with what changed.
+New and changed notes are parsed and indexed, deleted ones
+removed.  Runs in the background with progress in the echo area
+\(\\[artisan-cancel-jobs] cancels); with WAIT, or in batch mode,
+blocks and returns a plist (:files N :indexed N :removed N
+:skipped N :renamed N :seconds S)."
+  (interactive)
+  (artisan-knowledge--update 'changed nil wait "Updating the notes index"))
+
+;;;###autoload
+(defun artisan-index-rebuild (&optional wait)
+  "Reindex every note under `artisan-knowledge-roots'.
+Like `artisan-index-update' (see there for WAIT and the result),
+but every note is parsed and indexed again."
+  (interactive)
+  (artisan-knowledge--update 'rebuild nil wait "Rebuilding the notes index"))
+
+(defun artisan-knowledge-ensure-built ()
+  "Build the index first if it has never been built, blocking with progress."
+  (let ((status (artisan--index-status (artisan-knowledge-index))))
+    (when (plist-get status :fresh)
+      (artisan-knowledge--update 'changed nil t "Indexing notes for the first time"))))
+
+(defface artisan-match
+  '((t :inherit match))
+  "Face of the matched words in search snippets."
+  :group 'artisan-knowledge)
+
+(defun artisan-knowledge--highlight (snippet highlights)
+  "Return SNIPPET with `artisan-match' on the character ranges HIGHLIGHTS."
+  (let ((s (copy-sequence snippet)))
+    (dolist (h highlights s)
+      (when (and (<= 0 (car h)) (<= (car h) (cdr h)) (<= (cdr h) (length s)))
+        (add-face-text-property (car h) (cdr h) 'artisan-match nil s)))))
+
+;;;###autoload
+(defun artisan-search-query (query &optional limit)
+  "Search the notes for QUERY and return at most LIMIT results, best first.
+LIMIT defaults to 20.  Each result is a plist (:file :line :column
+:title :heading :snippet :score ...): FILE is absolute, LINE
+1-based, COLUMN a 0-based character offset in the line, HEADING
+the outline path of the heading (nil at file level), SNIPPET the
+line around the match with the matched words in the face
+`artisan-match'.  See the README for the query syntax.  A
+malformed QUERY signals `artisan-query-error'.  The index is
+built first if it never was."
+  (cl-check-type query string)
+  (cl-check-type limit (or null natnum))
+  (artisan-knowledge-ensure-built)
+  (let ((results (artisan--index-search (artisan-knowledge-index) query
+                                        (or limit 20) 0)))
+    (dolist (r results results)
+      (plist-put r :snippet (artisan-knowledge--highlight
+                             (plist-get r :snippet) (plist-get r :highlights))))))
+
+(defun artisan-knowledge-search (query limit max-per-file)
+  "Search for QUERY, at most LIMIT results and MAX-PER-FILE per file.
+Like `artisan-search-query' but without building the index first;
+for the interactive commands, which call it on every keystroke."
+  (let ((results (artisan--index-search (artisan-knowledge-index) query limit
+                                        (or max-per-file 0))))
+    (dolist (r results results)
+      (plist-put r :snippet (artisan-knowledge--highlight
+                             (plist-get r :snippet) (plist-get r :highlights))))))
+
+(defun artisan-knowledge-note-file-p (file)
+  "Return non-nil if FILE is a note under the index roots."
+  (and file
+       (member (downcase (or (file-name-extension file) ""))
+               (mapcar #'downcase (artisan-knowledge--extensions)))
+       (let ((true (file-truename file)))
+         (catch 'found
+           (dolist (root (artisan-knowledge-root-directories))
+             (when (or (file-in-directory-p file root)
+                       (file-in-directory-p true (file-truename root)))
+               (throw 'found t)))
+           nil))))
+
+(defun artisan-knowledge-reindex-file (file &optional wait)
+  "Reindex just FILE (or remove it, when it no longer exists).
+With WAIT, block and return the stats plist; otherwise the work
+runs in the background, quietly."
+  (let ((handle (artisan--index-update (artisan-knowledge-index) 'files
+                                       (list (expand-file-name file)))))
+    (if wait
+        (artisan-job-wait handle)
+      (artisan-job-start handle "Reindexing a note" :quiet t))))
+
+(defun artisan-knowledge--after-save ()
+  "Reindex the saved buffer's file if it is a note under the roots."
+  (when (and buffer-file-name
+             (condition-case nil
+                 (artisan-knowledge-note-file-p buffer-file-name)
+               (error nil)))
+    (condition-case err
+        (artisan-knowledge-reindex-file buffer-file-name)
+      (error (message "artisan: could not reindex %s: %s"
+                      (file-name-nondirectory buffer-file-name)
+                      (error-message-string err))))))
+
+(defun artisan-knowledge--idle-refresh ()
+  "Refresh the whole index quietly, unless an update is running."
+  (unless artisan-knowledge--update-job
+    (condition-case nil
+        (setq artisan-knowledge--update-job
+              (artisan-job-start
+               (artisan--index-update (artisan-knowledge-index) 'changed nil)
+               "Refreshing the notes index" :quiet t
+               :on-done (lambda (_) (setq artisan-knowledge--update-job nil))
+               :on-error (lambda (_) (setq artisan-knowledge--update-job nil))))
+      (error nil))))
+
+;;;###autoload
+(define-minor-mode artisan-knowledge-mode
+  "Keep the artisan notes index fresh.
+After a note under `artisan-knowledge-roots' is saved, just that
+note is reindexed, in the background.  When
+`artisan-knowledge-idle-update' is a number, the whole index is
+also refreshed after Emacs has been idle that long."
+  :global t
+  :group 'artisan-knowledge
+  (when artisan-knowledge--idle-timer
+    (cancel-timer artisan-knowledge--idle-timer)
+    (setq artisan-knowledge--idle-timer nil))
+  (if artisan-knowledge-mode
+      (progn
+        (add-hook 'after-save-hook #'artisan-knowledge--after-save)
+        (when (numberp artisan-knowledge-idle-update)
+          (setq artisan-knowledge--idle-timer
+                (run-with-idle-timer artisan-knowledge-idle-update t
+                                     #'artisan-knowledge--idle-refresh))))
+    (remove-hook 'after-save-hook #'artisan-knowledge--after-save)))
+
+(provide 'artisan-knowledge)
+;;; artisan-knowledge.el ends here

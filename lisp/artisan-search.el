@@ -1,0 +1,411 @@
+;;; artisan-search.el --- Search notes as you type, browse results, see the index  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The emacs-artisan authors
+
+;; This file is not part of GNU Emacs.
+
+;; This program is free software: you can redistribute it and/or modify
+;; it under the terms of the GNU General Public License as published by
+;; the Free Software Foundation, either version 3 of the License, or
+;; (at your option) any later version.
+
+;; This program is distributed in the hope that it will be useful,
+;; but WITHOUT ANY WARRANTY; without even the implied warranty of
+;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+;; GNU General Public License for more details.
+
+;; You should have received a copy of the GNU General Public License
+;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+;;; Commentary:
+
+;; \\[artisan-search] searches the notes as you type through
+;; `completing-read', so it works with the default completion UI,
+;; icomplete/fido, vertico, ivy and helm: every keystroke reruns the
+;; query and the candidates show the note title, heading, the line
+;; with the matched words highlighted, and the file.  Choosing one
+;; visits the file at the line and column of the match.  Where consult
+;; is installed its preview is used; it is never required.
+;;
+;; \\[artisan-search-results] puts the results of a query in a buffer
+;; that works with `next-error' (\\[next-error]), so they can be kept,
+;; browsed and saved.  \\[artisan-index-status] shows what is indexed.
+
+;;; Code:
+
+(require 'artisan-knowledge)
+(require 'compile)
+
+(declare-function artisan--index-status "artisan-dyn")
+(declare-function org-reveal "org")
+(declare-function outline-show-entry "outline")
+(declare-function ivy-read "ext:ivy")
+(declare-function helm "ext:helm")
+(declare-function helm-make-source "ext:helm-source")
+(declare-function consult--read "ext:consult")
+(declare-function consult--jump-state "ext:consult")
+(defvar ivy-mode)
+(defvar helm-mode)
+(defvar helm-pattern)
+(defvar consult-preview-key)
+
+(defcustom artisan-search-limit 50
+  "Number of results `artisan-search' shows."
+  :type 'natnum
+  :group 'artisan-knowledge)
+
+(defcustom artisan-search-max-per-file 3
+  "Most results from one file in `artisan-search' (0 means no limit)."
+  :type 'natnum
+  :group 'artisan-knowledge)
+
+(defcustom artisan-search-min-input 2
+  "Characters to type before `artisan-search' starts searching."
+  :type 'natnum
+  :group 'artisan-knowledge)
+
+(defcustom artisan-search-use-consult t
+  "Non-nil means use consult for previews when it is installed."
+  :type 'boolean
+  :group 'artisan-knowledge)
+
+(defface artisan-search-title '((t :inherit bold))
+  "Face of note titles in search candidates."
+  :group 'artisan-knowledge)
+
+(defface artisan-search-heading '((t :inherit font-lock-function-name-face))
+  "Face of headings in search candidates."
+  :group 'artisan-knowledge)
+
+(defface artisan-search-location '((t :inherit shadow))
+  "Face of the file and line in search candidates."
+  :group 'artisan-knowledge)
+
+(defvar artisan-search-history nil
+  "History of `artisan-search' and `artisan-search-results' queries.")
+
+(defvar artisan-search--hits (make-hash-table :test #'equal)
+  "Candidate string -> result plist, for the current search session.")
+
+(defvar artisan-search--last nil
+  "The last query and its candidates, as (QUERY . CANDIDATES).")
+
+;;;; Candidates
+
+(defun artisan-search--location (hit)
+  "Return \"file:line\" for HIT, the file relative to its root."
+  (let* ((file (plist-get hit :file))
+         (root (catch 'root
+                 (dolist (r (artisan-knowledge-root-directories))
+                   (when (string-prefix-p r file) (throw 'root r)))))
+         (name (if root (substring file (length root)) (abbreviate-file-name file))))
+    (format "%s:%d" name (plist-get hit :line))))
+
+(defun artisan-search-format (hit)
+  "Return the one-line candidate string showing HIT."
+  (let* ((title (propertize (plist-get hit :title) 'face 'artisan-search-title))
+         (heading (plist-get hit :heading))
+         (todo (plist-get hit :todo))
+         (head (concat title
+                       (if heading
+                           (concat " › " (if todo (concat todo " ") "")
+                                   (propertize heading 'face 'artisan-search-heading))
+                         "")))
+         (snippet (replace-regexp-in-string "[\t\n]+" " " (plist-get hit :snippet))))
+    (concat head ": " snippet "  "
+            (propertize (artisan-search--location hit) 'face 'artisan-search-location))))
+
+(defun artisan-search--candidates (query)
+  "Return the candidate strings for QUERY, caching the last query."
+  (if (equal query (car artisan-search--last))
+      (cdr artisan-search--last)
+    (let ((candidates
+           (if (< (length (string-trim query)) artisan-search-min-input)
+               nil
+             (condition-case err
+                 (mapcar (lambda (hit)
+                           (let ((c (artisan-search-format hit)))
+                             (puthash c hit artisan-search--hits)
+                             c))
+                         (artisan-knowledge-search query artisan-search-limit
+                                                   artisan-search-max-per-file))
+               (artisan-query-error
+                (list (propertize (concat "Query error: " (cadr err))
+                                  'face 'error 'artisan-error t)))))))
+      (setq artisan-search--last (cons query candidates))
+      candidates)))
+
+(defun artisan-search--table (string pred action)
+  "Completion table running the query STRING; see `completing-read'.
+PRED filters candidates; ACTION is the completion action.  The
+table never narrows candidates by the input itself: the search
+already did."
+  (cond
+   ((eq action 'metadata)
+    '(metadata (category . artisan-search)
+               (display-sort-function . identity)
+               (cycle-sort-function . identity)))
+   ((eq (car-safe action) 'boundaries) nil)
+   ((eq action 'lambda) (and (gethash string artisan-search--hits) t))
+   ((eq action t)
+    (let ((candidates (artisan-search--candidates string)))
+      (if pred (delq nil (mapcar (lambda (c) (and (funcall pred c) c)) candidates))
+        (copy-sequence candidates))))
+   (t (if (gethash string artisan-search--hits) t string))))
+
+(defun artisan-search--style-try (string table pred _point)
+  "Completion style: `try-completion' of STRING in TABLE with PRED."
+  (let ((r (try-completion string table pred)))
+    (if (stringp r) (cons r (length r)) r)))
+
+(defun artisan-search--style-all (string table pred _point)
+  "Completion style: all candidates for the whole STRING in TABLE.
+The search runs on all of STRING; PRED filters the results."
+  (nconc (all-completions string table pred) 0))
+
+(add-to-list 'completion-styles-alist
+             '(artisan-passthrough artisan-search--style-try artisan-search--style-all
+                                   "Pass the whole input to artisan's search."))
+
+;;;; Visiting
+
+(defun artisan-search-visit (hit &optional other-window)
+  "Visit the file of HIT at its line and column.
+With OTHER-WINDOW, visit it in another window."
+  (let ((file (plist-get hit :file)))
+    (unless (file-exists-p file)
+      (user-error "%s no longer exists (M-x artisan-index-update)" file))
+    (when (fboundp 'xref-push-marker-stack) (xref-push-marker-stack))
+    (funcall (if other-window #'find-file-other-window #'find-file) file)
+    (artisan-search--goto (plist-get hit :line) (plist-get hit :column))))
+
+(defun artisan-search--goto (line column)
+  "Move to 1-based LINE and 0-based COLUMN, revealing folded text."
+  (widen)
+  (goto-char (point-min))
+  (forward-line (1- line))
+  (forward-char (min column (- (line-end-position) (point))))
+  (cond ((derived-mode-p 'org-mode) (org-reveal))
+        ((and (invisible-p (point)) (fboundp 'outline-show-entry))
+         (outline-show-entry))))
+
+(defun artisan-search--read-with-consult (prompt initial)
+  "Read a candidate with consult, previewing it; PROMPT and INITIAL as usual."
+  (let ((consult-preview-key (if (boundp 'consult-preview-key) consult-preview-key 'any)))
+    (consult--read
+     #'artisan-search--table
+     :prompt prompt
+     :initial initial
+     :history 'artisan-search-history
+     :category 'artisan-search
+     :sort nil
+     :require-match nil
+     :lookup (lambda (selected &rest _)
+               (let ((hit (gethash selected artisan-search--hits)))
+                 (if hit
+                     (let ((buffer (find-file-noselect (plist-get hit :file))))
+                       (with-current-buffer buffer
+                         (save-restriction
+                           (widen)
+                           (save-excursion
+                             (goto-char (point-min))
+                             (forward-line (1- (plist-get hit :line)))
+                             (forward-char (min (plist-get hit :column)
+                                                (- (line-end-position) (point))))
+                             (point-marker)))))
+                   selected)))
+     :state (consult--jump-state))))
+
+(defun artisan-search--read (prompt initial)
+  "Read a search candidate with PROMPT, starting from INITIAL.
+Return the chosen result plist (a marker when consult previewed
+it), or the typed query string when no result was chosen."
+  (clrhash artisan-search--hits)
+  (setq artisan-search--last nil)
+  (let* ((completion-category-overrides
+          (cons '(artisan-search (styles artisan-passthrough))
+                completion-category-overrides))
+         (choice
+          (cond
+           ((and artisan-search-use-consult (fboundp 'consult--read)
+                 (fboundp 'consult--jump-state))
+            (artisan-search--read-with-consult prompt initial))
+           ((and (bound-and-true-p ivy-mode) (fboundp 'ivy-read))
+            (ivy-read prompt #'artisan-search--candidates :dynamic-collection t
+                      :initial-input initial :history 'artisan-search-history
+                      :caller 'artisan-search))
+           ((and (bound-and-true-p helm-mode) (fboundp 'helm))
+            (helm :sources (helm-make-source "Notes" 'helm-source-sync
+                             :candidates (lambda () (artisan-search--candidates helm-pattern))
+                             :volatile t :match #'identity :nohighlight t)
+                  :input initial :buffer "*helm artisan-search*"))
+           (t (completing-read prompt #'artisan-search--table nil nil initial
+                               'artisan-search-history)))))
+    (if (stringp choice)
+        (or (gethash choice artisan-search--hits) choice)
+      choice)))
+
+;;;###autoload
+(defun artisan-search (&optional initial)
+  "Search the notes as you type and visit the chosen match.
+Candidates show the note title, the heading, the line with the
+matched words highlighted, and the file; they are ranked.  The
+last word matches as a prefix while you type; see the README for
+the query syntax (\"phrases\", OR, -exclude, title: tag: path:
+ext: id: todo:).  Choosing a candidate visits its file at the
+line and column of the match.  If you confirm text that is not a
+candidate, its results are shown with `artisan-search-results'.
+INITIAL is the initial input; interactively, the active region."
+  (interactive (list (and (use-region-p)
+                          (buffer-substring-no-properties (region-beginning) (region-end)))))
+  (artisan-knowledge-ensure-built)
+  (let ((choice (artisan-search--read "Search notes: " initial)))
+    (cond ((consp choice) (artisan-search-visit choice))
+          ((markerp choice)             ; from consult's preview lookup
+           (when (fboundp 'xref-push-marker-stack) (xref-push-marker-stack))
+           (pop-to-buffer-same-window (marker-buffer choice))
+           (goto-char choice)
+           (when (derived-mode-p 'org-mode) (org-reveal)))
+          ((and (stringp choice) (not (string-blank-p choice)))
+           (artisan-search-results choice)))))
+
+;;;; Results buffer
+
+(defvar-local artisan-search-results--query nil
+  "The query shown in an `artisan-search-results-mode' buffer.")
+
+(defconst artisan-search-results--regexp
+  '(artisan-search "^\\([^:\n]+\\):\\([0-9]+\\):\\([0-9]+\\): " 1 2 3 0)
+  "How `compilation-mode' finds locations in the results buffer.")
+
+(define-compilation-mode artisan-search-results-mode "Artisan-Search"
+  "Major mode of the buffer listing the results of a notes search.
+Each line is FILE:LINE:COLUMN: title › heading: snippet.
+\\[next-error] and \\[previous-error] visit the results in turn,
+RET visits the one at point, \\[revert-buffer] runs the query
+again, \\[quit-window] quits.
+\\{artisan-search-results-mode-map}"
+  (setq-local compilation-error-regexp-alist (list (car artisan-search-results--regexp)))
+  (setq-local compilation-error-regexp-alist-alist (list artisan-search-results--regexp))
+  (setq-local compilation-error-face 'compilation-info)
+  ;; Results are info-level messages, which next-error skips by default.
+  (setq-local compilation-skip-threshold 0)
+  (setq-local revert-buffer-function #'artisan-search-results--revert))
+
+(defun artisan-search-results--revert (&rest _)
+  "Run the buffer's query again."
+  (artisan-search-results--fill artisan-search-results--query))
+
+(defun artisan-search-results--fill (query)
+  "Fill the current buffer with the results of QUERY."
+  (let* ((hits (artisan-knowledge-search query 1000 0))
+         (root (car (artisan-knowledge-root-directories)))
+         (inhibit-read-only t))
+    (erase-buffer)
+    (setq default-directory (or root default-directory))
+    (setq artisan-search-results--query query)
+    (insert (format "Notes search for %S: %d result%s\n\n"
+                    query (length hits) (if (= 1 (length hits)) "" "s")))
+    (dolist (hit hits)
+      (let ((file (plist-get hit :file)))
+        (insert (format "%s:%d:%d: %s%s: %s\n"
+                        (if (and root (string-prefix-p root file))
+                            (substring file (length root))
+                          file)
+                        (plist-get hit :line) (1+ (plist-get hit :column))
+                        (plist-get hit :title)
+                        (if (plist-get hit :heading) (concat " › " (plist-get hit :heading)) "")
+                        (plist-get hit :snippet)))))
+    (goto-char (point-min))
+    (compilation--flush-parse (point-min) (point-max))
+    hits))
+
+;;;###autoload
+(defun artisan-search-results (query)
+  "Show the results of the notes search QUERY in a `next-error' buffer.
+The buffer is in `artisan-search-results-mode': \\[next-error]
+visits the results in turn, \\[revert-buffer] reruns the query;
+save it with \\[write-file] to keep it."
+  (interactive (list (read-string "Search notes (results buffer): "
+                                  (and (use-region-p)
+                                       (buffer-substring-no-properties
+                                        (region-beginning) (region-end)))
+                                  'artisan-search-history)))
+  (cl-check-type query string)
+  (artisan-knowledge-ensure-built)
+  (let ((buffer (get-buffer-create (format "*artisan-search: %s*" query))))
+    (with-current-buffer buffer
+      (artisan-search-results-mode)
+      (artisan-search-results--fill query)
+      (setq next-error-last-buffer buffer))
+    (pop-to-buffer buffer)
+    buffer))
+
+;;;; Status
+
+(defun artisan-index-status--insert ()
+  "Insert the status of the index in the current buffer."
+  (let* ((status (artisan--index-status (artisan-knowledge-index)))
+         (stats (plist-get status :last-stats))
+         (skipped (plist-get status :skipped)))
+    (insert (propertize "Notes index\n\n" 'face 'bold))
+    (insert "Roots:          ")
+    (insert (mapconcat #'abbreviate-file-name (plist-get status :roots) "\n                "))
+    (insert (format "\nIndex:          %s\n" (abbreviate-file-name (plist-get status :dir))))
+    (insert (format "Files:          %d\n" (plist-get status :files)))
+    (insert (format "Documents:      %d (files and heading sections)\n"
+                    (plist-get status :documents)))
+    (insert (format "Size on disk:   %s\n" (file-size-human-readable (plist-get status :bytes))))
+    (insert (format "Last update:    %s\n"
+                    (if (plist-get status :last-update)
+                        (concat (format-time-string "%Y-%m-%d %H:%M:%S"
+                                                    (plist-get status :last-update))
+                                ", " (artisan-knowledge--summary stats))
+                      "never (M-x artisan-index-update)")))
+    (insert (format "Background job: %s\n"
+                    (or (car (artisan-job-running)) "none")))
+    (insert (format "\nSkipped files (%d):\n" (length skipped)))
+    (if (null skipped)
+        (insert "  none\n")
+      (dolist (s skipped)
+        (insert "  ")
+        (insert-text-button (abbreviate-file-name (car s))
+                            'action (let ((f (car s))) (lambda (_) (find-file f)))
+                            'help-echo "Visit this file")
+        (insert (format ": %s\n" (cdr s)))))))
+
+(defvar artisan-index-status-mode-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map "u" #'artisan-index-update)
+    (define-key map "R" #'artisan-index-rebuild)
+    map)
+  "Keymap of `artisan-index-status-mode'.")
+
+(define-derived-mode artisan-index-status-mode special-mode "Artisan-Index"
+  "Major mode showing the state of the notes index.
+\\[revert-buffer] refreshes, \\[artisan-index-update] updates the index,
+\\[artisan-index-rebuild] rebuilds it, \\[quit-window] quits.
+\\{artisan-index-status-mode-map}"
+  (setq-local revert-buffer-function
+              (lambda (&rest _)
+                (let ((inhibit-read-only t) (pos (point)))
+                  (erase-buffer)
+                  (artisan-index-status--insert)
+                  (goto-char (min pos (point-max)))))))
+
+;;;###autoload
+(defun artisan-index-status ()
+  "Show the notes index: roots, files, documents, size, last update, skipped files."
+  (interactive)
+  (let ((buffer (get-buffer-create "*artisan index*")))
+    (with-current-buffer buffer
+      (artisan-index-status-mode)
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (artisan-index-status--insert)
+        (goto-char (point-min))))
+    (pop-to-buffer buffer)
+    buffer))
+
+(provide 'artisan-search)
+;;; artisan-search.el ends here

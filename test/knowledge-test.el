@@ -1,0 +1,363 @@
+;;; knowledge-test.el --- Specs for indexing and searching notes  -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Real answers on real notes: Worg (Org) and Dendron's vault
+;; (Markdown) are copied to a temporary directory and indexed; small
+;; hand-written notes cover editing, deleting and saving.
+
+;;; Code:
+
+(require 'artisan-test-helpers)
+(require 'artisan-knowledge)
+(require 'artisan-search)
+
+(defvar artisan-test--corpus nil
+  "Temporary copy of the real corpora.")
+
+(defvar artisan-test--corpus-data nil
+  "Data directory of the corpus index.")
+
+(defun artisan-test--use-corpus ()
+  "Point artisan at the copied corpora."
+  (setq artisan-data-directory artisan-test--corpus-data
+        artisan-knowledge-roots (list artisan-test--corpus)
+        artisan-knowledge-exclude nil))
+
+(defun artisan-test--line-of (file regexp)
+  "Return (LINE . COLUMN) of the first case-insensitive match of REGEXP in FILE."
+  (with-temp-buffer
+    (insert-file-contents file)
+    (let ((case-fold-search t))
+      (goto-char (point-min))
+      (re-search-forward regexp)
+      (goto-char (match-beginning 0))
+      (cons (line-number-at-pos) (current-column)))))
+
+(defun artisan-test--note-files ()
+  "Return the note files ripgrep sees in the corpus copy."
+  (process-lines "rg" "--files" "-g" "*.org" "-g" "*.md" "-g" "*.markdown" "-g" "*.txt"
+                 artisan-test--corpus))
+
+(defun artisan-test--files (results)
+  "Return the distinct files of RESULTS, relative to the corpus."
+  (delete-dups (mapcar (lambda (r) (file-relative-name (plist-get r :file)
+                                                       artisan-test--corpus))
+                       results)))
+
+(describe "Indexing the real corpora"
+  (before-all
+    (artisan-test-ensure-module)
+    (setq artisan-test--corpus (file-name-as-directory (make-temp-file "artisan-corpus-" t))
+          artisan-test--corpus-data (file-name-as-directory (make-temp-file "artisan-data-" t)))
+    (copy-directory (expand-file-name "worg" artisan-test-corpora)
+                    (expand-file-name "worg/" artisan-test--corpus) nil t t)
+    (copy-directory (expand-file-name "dendron" artisan-test-corpora)
+                    (expand-file-name "dendron/" artisan-test--corpus) nil t t)
+    (artisan-test--use-corpus))
+  (after-all
+    (delete-directory artisan-test--corpus t)
+    (delete-directory artisan-test--corpus-data t))
+  (before-each (artisan-test--use-corpus))
+
+  (it "indexes every note ripgrep sees, and nothing changes on a second update"
+    (let ((first (artisan-index-update t))
+          (rg (artisan-test--note-files)))
+      (expect (plist-get first :files) :to-equal (length rg))
+      (expect (plist-get first :indexed) :to-equal (length rg))
+      (expect (plist-get first :skipped) :to-equal 0)
+      (let ((second (artisan-index-update t)))
+        (expect (plist-get second :indexed) :to-equal 0)
+        (expect (plist-get second :removed) :to-equal 0)
+        (expect (plist-get second :files) :to-equal (length rg)))))
+
+  (it "finds a word that occurs once at its file, line, column and heading"
+    (let* ((results (artisan-search-query "willingness"))
+           (r (car results))
+           (file (expand-file-name "worg/org-contrib/babel/languages/ob-doc-gnuplot.org"
+                                   artisan-test--corpus))
+           (place (artisan-test--line-of file "willingness")))
+      (expect (length results) :to-equal 1)
+      (expect (plist-get r :file) :to-equal file)
+      (expect (plist-get r :line) :to-equal (car place))
+      (expect (plist-get r :column) :to-equal (cdr place))
+      (expect (plist-get r :title) :to-equal "Org-babel-gnuplot")
+      (expect (plist-get r :heading) :to-equal "Requirements and Setup › Caveat: Windows")
+      (expect (plist-get r :snippet) :to-match "indicated willingness to work")
+      ;; The matched word carries the match face.
+      (let* ((s (plist-get r :snippet))
+             (at (string-match "willingness" s)))
+        (expect (memq 'artisan-match (ensure-list (get-text-property at 'face s)))
+                :to-be-truthy))
+      (expect (plist-get r :score) :to-be-greater-than 0)))
+
+  (it "finds Markdown notes by heading, at the heading's line"
+    (let* ((r (car (artisan-search-query "\"Packed Circles\"")))
+           (file (expand-file-name "dendron/vault/dendron.topic.packed-circles.md"
+                                   artisan-test--corpus)))
+      (expect (plist-get r :file) :to-equal file)
+      (expect (plist-get r :title) :to-equal "Packed Circles")))
+
+  (it "matches a phrase only with its words in order"
+    (let ((results (artisan-search-query "\"source code blocks\"" 200)))
+      (expect (length results) :to-be-greater-than 5)
+      (dolist (r results)
+        (with-temp-buffer
+          (insert-file-contents (plist-get r :file))
+          (goto-char (point-min))
+          (forward-line (1- (plist-get r :line)))
+          ;; The located line holds the phrase, its words separated by
+          ;; anything but letters (a line break, "source-code blocks").
+          (let ((case-fold-search t))
+            (expect (re-search-forward "source[^[:alnum:]]+code[^[:alnum:]]+blocks"
+                                       (line-end-position 2) t)
+                    :to-be-truthy))))
+      (expect (artisan-search-query "\"blocks code source\"") :to-equal nil)))
+
+  (it "filters by tag: Org heading tags and Markdown front-matter tags"
+    (let ((org (artisan-search-query "tag:b_theorem"))
+          (md (artisan-test--files (artisan-search-query "tag:stage.germ" 500))))
+      (expect (artisan-test--files org) :to-equal '("worg/exporters/beamer/presentation.org"))
+      (expect (plist-get (car org) :line) :to-equal 63)
+      (expect (plist-get (car org) :heading) :to-match "Org mode increases productivity\\'")
+      (expect md :to-contain "dendron/vault/dendron.topic.traits.api.md")
+      (dolist (f md)
+        (expect (with-temp-buffer
+                  (insert-file-contents (expand-file-name f artisan-test--corpus))
+                  (buffer-substring (point-min) (min (point-max) 600)))
+                :to-match "stage\\.germ"))))
+
+  (it "filters by title, path and extension"
+    (let ((titles (artisan-search-query "title:gnuplot" 50)))
+      (expect titles :not :to-be nil)
+      (dolist (r titles)
+        (expect (plist-get r :title) :to-match "(?i)\\|[Gg]nuplot")))
+    (expect (artisan-test--files (artisan-search-query "path:babel ext:org gnuplot" 100))
+            :to-contain "worg/org-contrib/babel/languages/ob-doc-gnuplot.org")
+    (dolist (f (artisan-test--files (artisan-search-query "ext:md vault" 100)))
+      (expect f :to-match "\\.md\\'"))
+    (dolist (f (artisan-test--files (artisan-search-query "path:babel gnuplot" 100)))
+      (expect f :to-match "babel")))
+
+  (it "folds accents and case: sebastien finds Sébastien"
+    (let ((files (artisan-test--files (artisan-search-query "sebastien vauban" 50))))
+      (expect files :to-contain "worg/org-release-notes.org")
+      (expect (artisan-test--files (artisan-search-query "SÉBASTIEN VAUBAN" 50))
+              :to-equal files)))
+
+  (it "matches the last word as a prefix while typing, and exactly after a space"
+    (let ((typing (artisan-search-query "willingn"))
+          (typed (artisan-search-query "willingn ")))
+      (expect (plist-get (car typing) :fuzzy) :to-be nil)
+      (expect (plist-get (car typing) :file) :to-match "ob-doc-gnuplot\\.org\\'")
+      ;; "willingn" is no word: only fuzzy matches remain.
+      (expect typed :not :to-be nil)
+      (dolist (r typed) (expect (plist-get r :fuzzy) :to-be t))))
+
+  (it "excludes words and supports OR"
+    (let ((gnuplot (length (artisan-search-query "gnuplot " 1000)))
+          (without (artisan-search-query "gnuplot -babel " 1000))
+          (either (artisan-test--files (artisan-search-query "lilypond OR taskjuggler " 1000))))
+      (expect (length without) :to-be-less-than gnuplot)
+      (expect either :to-contain "worg/org-tutorials/org-taskjuggler-scr.org")
+      (expect (seq-some (lambda (f) (string-match-p "lilypond" f)) either) :to-be-truthy)))
+
+  (it "corrects a misspelling when nothing matches exactly"
+    (let ((r (car (artisan-search-query "wilingness "))))
+      (expect (plist-get r :fuzzy) :to-be t)
+      (expect (plist-get r :file) :to-match "ob-doc-gnuplot\\.org\\'")))
+
+  (it "finds every file ripgrep finds, for a dozen words"
+    (dolist (word '("fortran" "gnuplot" "sqlite" "lilypond" "ditaa" "plantuml"
+                    "graphviz" "ledger" "mathjax" "beamer" "texinfo" "taskjuggler"))
+      (let ((rg (mapcar (lambda (f) (file-relative-name f artisan-test--corpus))
+                        (process-lines "rg" "-i" "-l" "-F" word "-g" "*.org" "-g" "*.md"
+                                       artisan-test--corpus)))
+            (ours (artisan-test--files (artisan-search-query word 100000))))
+        (expect (length rg) :to-be-greater-than 3)
+        (dolist (f rg)
+          (unless (member f ours)
+            (buttercup-fail "%s: ripgrep finds %s, artisan does not" word f))))))
+
+  (it "signals artisan-query-error for malformed queries"
+    (dolist (q '("\"unterminated" "emacs OR" "-only" "title:" "a - b"))
+      (let ((err (condition-case e (artisan-search-query q) (artisan-error e))))
+        (expect (car err) :to-be 'artisan-query-error)
+        (expect (cadr err) :to-match "[A-Z]"))))
+
+  (it "rejects arguments of the wrong type"
+    (expect (artisan-search-query 42) :to-throw 'wrong-type-argument)
+    (expect (artisan-search-query "emacs" "ten") :to-throw 'wrong-type-argument))
+
+  (it "drives any completing-read front end through the passthrough style"
+    (let* ((completion-category-overrides
+            (cons '(artisan-search (styles artisan-passthrough)) completion-category-overrides))
+           (all (completion-all-completions "willingness" #'artisan-search--table nil 11
+                                            '(metadata (category . artisan-search)))))
+      ;; The style returns a list ending in its base size.
+      (expect (cdr (last all)) :to-equal 0)
+      (setcdr (last all) nil)
+      (expect (length all) :to-equal 1)
+      (let ((hit (gethash (car all) artisan-search--hits)))
+        (expect (plist-get hit :file) :to-match "ob-doc-gnuplot\\.org\\'")
+        (expect (car all) :to-match "Org-babel-gnuplot › Requirements and Setup › Caveat: Windows: .*willingness")
+        (save-window-excursion
+          (artisan-search-visit hit)
+          (expect (line-number-at-pos) :to-equal (plist-get hit :line))
+          (expect (current-column) :to-equal (plist-get hit :column))
+          (expect (looking-at "willingness") :to-be-truthy)
+          (kill-buffer)))
+      ;; A malformed query while typing shows the problem as a candidate.
+      (expect (car (artisan-search--candidates "\"open phrase"))
+              :to-match "Query error: Unterminated phrase")))
+
+  (it "lists results in a buffer that next-error walks"
+    (save-window-excursion
+      (let ((buffer (artisan-search-results "willingness")))
+        (with-current-buffer buffer
+          (expect (buffer-string) :to-match "1 result")
+          (expect (buffer-string) :to-match "worg/org-contrib/babel/languages/ob-doc-gnuplot.org:[0-9]+:[0-9]+: Org-babel-gnuplot"))
+        (with-current-buffer buffer (goto-char (point-min)))
+        (next-error 1)
+        ;; next-error shows the file in a window, at the match.
+        (let* ((file (expand-file-name "worg/org-contrib/babel/languages/ob-doc-gnuplot.org"
+                                       artisan-test--corpus))
+               (visited (find-buffer-visiting file))
+               (window (get-buffer-window visited)))
+          (expect visited :to-be-truthy)
+          (with-current-buffer visited
+            (save-excursion
+              (goto-char (window-point window))
+              (expect (looking-at "willingness") :to-be-truthy)))
+          (kill-buffer visited))
+        (kill-buffer buffer))))
+
+  (it "reports the index's status"
+    (save-window-excursion
+      (with-current-buffer (artisan-index-status)
+        (expect (buffer-string) :to-match (format "Files: +%d\n" (length (artisan-test--note-files))))
+        (expect (buffer-string) :to-match "Documents: +[0-9]+")
+        (expect (buffer-string) :to-match "Size on disk: +[0-9.]+[kMG]")
+        (expect (buffer-string) :to-match "Last update: +[0-9]\\{4\\}-")
+        (expect (buffer-string) :to-match "Skipped files (0)")
+        (kill-buffer)))))
+
+(describe "Keeping the index fresh"
+  :var (notes data)
+  (before-each
+    (artisan-test-ensure-module)
+    (setq notes (file-name-as-directory (make-temp-file "artisan-notes-" t))
+          data (file-name-as-directory (make-temp-file "artisan-data-" t))
+          artisan-data-directory data
+          artisan-knowledge-roots (list notes)
+          artisan-knowledge-exclude nil)
+    (artisan-test-write-file (expand-file-name "garden.org" notes)
+                             "#+title: Garden\n\n* Tomatoes\nWater the heirloom tomatoes daily.\n* Beans\nRunner beans climb.\n")
+    (artisan-test-write-file (expand-file-name "kitchen.md" notes)
+                             "---\ntitle: Kitchen\ntags: [home]\n---\n\n# Knives\n\nHone the knives weekly.\n")
+    (artisan-index-update t))
+  (after-each
+    (artisan-knowledge-mode -1)
+    (delete-directory notes t)
+    (delete-directory data t))
+
+  (it "sees edits and deletions after an update"
+    (expect (length (artisan-search-query "heirloom")) :to-equal 1)
+    (artisan-test-write-file (expand-file-name "garden.org" notes)
+                             "#+title: Garden\n\n* Peppers\nSweet peppers need warmth.\n")
+    (delete-file (expand-file-name "kitchen.md" notes))
+    ;; The mtime must move for the change to be seen.
+    (set-file-times (expand-file-name "garden.org" notes) (time-add nil 2))
+    (let ((stats (artisan-index-update t)))
+      (expect (plist-get stats :indexed) :to-equal 1)
+      (expect (plist-get stats :removed) :to-equal 1))
+    (expect (artisan-search-query "heirloom") :to-be nil)
+    (expect (artisan-search-query "knives") :to-be nil)
+    ;; The first match is the heading's own line.
+    (let ((r (car (artisan-search-query "peppers"))))
+      (expect (plist-get r :line) :to-equal 3)
+      (expect (plist-get r :column) :to-equal 2)
+      (expect (plist-get r :heading) :to-equal "Peppers"))
+    (let ((r (car (artisan-search-query "warmth"))))
+      (expect (plist-get r :line) :to-equal 4)))
+
+  (it "makes saved text searchable under artisan-knowledge-mode"
+    (artisan-knowledge-mode 1)
+    (let ((buffer (find-file-noselect (expand-file-name "garden.org" notes))))
+      (unwind-protect
+          (with-current-buffer buffer
+            (goto-char (point-max))
+            (insert "* Squash\nButternut squash stores well.\n")
+            (save-buffer)
+            ;; The reindex runs as a background job; let its timer run.
+            (let ((deadline (+ (float-time) 10)))
+              (while (and artisan-job--running (< (float-time) deadline))
+                (accept-process-output nil 0.05)))
+            (let ((r (car (artisan-search-query "butternut"))))
+              (expect (plist-get r :file) :to-equal (expand-file-name "garden.org" notes))
+              (expect (plist-get r :line) :to-equal 8)
+              (expect (plist-get r :heading) :to-equal "Squash")))
+        (with-current-buffer buffer (set-buffer-modified-p nil))
+        (kill-buffer buffer))))
+
+  (it "reindexes a single file quickly, leaving the others alone"
+    (artisan-test-write-file (expand-file-name "kitchen.md" notes)
+                             "---\ntitle: Kitchen\n---\n\n# Pans\n\nSeason the cast iron.\n")
+    (let ((stats (artisan-knowledge-reindex-file (expand-file-name "kitchen.md" notes) t)))
+      (expect (plist-get stats :indexed) :to-equal 1)
+      (expect (plist-get stats :files) :to-equal 2))
+    (expect (plist-get (car (artisan-search-query "cast iron")) :line) :to-equal 7)
+    (expect (length (artisan-search-query "heirloom")) :to-equal 1))
+
+  (it "skips binary and oversized files and says why"
+    (let ((coding-system-for-write 'binary))
+      (write-region "\0\1\2binary" nil (expand-file-name "blob.org" notes)))
+    (let ((artisan-knowledge-max-file-size 100))
+      (artisan-test-write-file (expand-file-name "big.md" notes) (make-string 500 ?x))
+      (let ((stats (artisan-index-update t)))
+        (expect (plist-get stats :skipped) :to-equal 2))
+      (let ((status (artisan--index-status (artisan-knowledge-index))))
+        (expect (mapcar (lambda (s) (cons (file-name-nondirectory (car s)) (cdr s)))
+                        (plist-get status :skipped))
+                :to-equal '(("big.md" . "larger than 100 B (500 B)")
+                            ("blob.org" . "binary (contains NUL bytes)"))))))
+
+  (it "honours exclude globs"
+    (artisan-test-write-file (expand-file-name "archive/old.org" notes) "* Old\nheirloom seeds\n")
+    (let ((artisan-knowledge-exclude '("**/archive/**")))
+      (artisan-index-update t)
+      (expect (length (artisan-search-query "heirloom")) :to-equal 1)))
+
+  (it "cancels an update cleanly"
+    (let ((job (artisan--index-update (artisan-knowledge-index) 'rebuild nil)))
+      (artisan--job-cancel job)
+      (artisan--job-wait job 10000)
+      (expect (memq (plist-get (artisan--job-poll job) :state) '(cancelled done))
+              :to-be-truthy))
+    (expect (length (artisan-search-query "heirloom")) :to-equal 1)))
+
+(describe "Bad configurations"
+  (before-each (artisan-test-ensure-module))
+
+  (it "signals artisan-index-error for a missing root"
+    (let ((artisan-knowledge-roots '("/no/such/notes/dir"))
+          (artisan-data-directory (make-temp-file "artisan-data-" t)))
+      (let ((err (condition-case e (artisan-index-update t) (artisan-error e))))
+        (expect (car err) :to-be 'artisan-index-error)
+        (expect (cadr err) :to-match "/no/such/notes/dir/? does not exist"))))
+
+  (it "signals artisan-index-error when no roots are configured"
+    (let ((artisan-knowledge-roots nil)
+          (org-directory "/no/such/org/")
+          (artisan-data-directory (make-temp-file "artisan-data-" t)))
+      (expect (condition-case e (artisan-search-query "x") (artisan-error (car e)))
+              :to-be 'artisan-index-error)))
+
+  (it "signals for an invalid exclude glob"
+    (let ((artisan-knowledge-roots (list (make-temp-file "artisan-notes-" t)))
+          (artisan-knowledge-exclude '("a[b"))
+          (artisan-data-directory (make-temp-file "artisan-data-" t)))
+      (expect (condition-case e (artisan-index-update t) (artisan-error (cadr e)))
+              :to-match "Invalid exclude glob"))))
+
+;;; knowledge-test.el ends here
