@@ -43,6 +43,7 @@
 (declare-function artisan--index-update "artisan-dyn")
 (declare-function artisan--index-search "artisan-dyn")
 (declare-function artisan--index-status "artisan-dyn")
+(declare-function artisan--index-fresh "artisan-dyn")
 
 (defvar org-directory)
 (defvar org-roam-directory)
@@ -217,11 +218,18 @@ but every note is parsed and indexed again."
   (interactive)
   (artisan-knowledge--update 'rebuild nil wait "Rebuilding the notes index"))
 
+(defvar artisan-knowledge--built nil
+  "The index handle last known to have been built (not fresh).")
+
 (defun artisan-knowledge-ensure-built ()
-  "Build the index first if it has never been built, blocking with progress."
-  (let ((status (artisan--index-status (artisan-knowledge-index))))
-    (when (plist-get status :fresh)
-      (artisan-knowledge--update 'changed nil t "Indexing notes for the first time"))))
+  "Build the index first if it has never been built, blocking with progress.
+Cheap once the index is known to be built: searches call it on
+every keystroke."
+  (let ((index (artisan-knowledge-index)))
+    (unless (eq index artisan-knowledge--built)
+      (when (artisan--index-fresh index)
+        (artisan-knowledge--update 'changed nil t "Indexing notes for the first time"))
+      (setq artisan-knowledge--built index))))
 
 (defface artisan-match
   '((t :inherit match))

@@ -184,6 +184,12 @@ fn index_search<'e>(
     list(env, &values)
 }
 
+/// Return t if INDEX has never been updated and holds no notes.
+#[defun]
+fn index_fresh(index: &IndexHandle) -> Result<bool> {
+    Ok(index.index.is_fresh())
+}
+
 /// Return the status of INDEX as a plist.
 ///
 /// Keys: :roots :dir :files :documents :bytes :fresh, and :last-update

@@ -402,6 +402,11 @@ impl KnowledgeIndex {
         Ok(())
     }
 
+    /// True when the index was never updated and holds no notes.
+    pub fn is_fresh(&self) -> bool {
+        self.file_count() == 0 && self.last.read().map(|l| l.is_none()).unwrap_or(true)
+    }
+
     /// The index's status.
     pub fn status(&self) -> Status {
         let searcher = self.reader.searcher();
@@ -417,7 +422,7 @@ impl KnowledgeIndex {
             files: self.file_count() as u64,
             documents: searcher.num_docs(),
             bytes: dir_size(&self.dir),
-            fresh: last.is_none() && self.file_count() == 0,
+            fresh: self.is_fresh(),
             last,
         }
     }
@@ -713,7 +718,7 @@ impl KnowledgeIndex {
             size: entry.size,
             hash,
         };
-        let docs = self.documents(&path_str, &relative, &ext, &text, &note, &state);
+        let docs = self.documents(&path_str, &relative, &ext, &note, &state);
         writer.delete_term(path_term);
         for doc in docs {
             writer
@@ -733,37 +738,48 @@ impl KnowledgeIndex {
         path: &str,
         relative: &str,
         ext: &str,
-        text: &str,
         note: &Note,
         state: &FileState,
     ) -> Vec<TantivyDocument> {
         let f = &self.fields;
         let mut docs = Vec::with_capacity(note.sections.len() + 1);
+        let name = Path::new(relative)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("");
 
         let mut file = TantivyDocument::default();
         file.add_u64(f.kind, KIND_FILE);
         file.add_text(f.path, path);
         file.add_text(f.path_text, relative);
+        file.add_text(f.name, name);
         file.add_text(f.ext, ext);
         file.add_text(f.title, &note.title);
         for a in &note.aliases {
             file.add_text(f.alias, a);
         }
-        let mut tags: Vec<&str> = note.tags.iter().map(String::as_str).collect();
-        for s in &note.sections {
-            for t in &s.all_tags {
-                if !tags.contains(&t.as_str()) {
-                    tags.push(t);
-                }
+        for t in &note.tags {
+            file.add_text(f.tag, t);
+        }
+        let mut all_tags: Vec<&str> = Vec::new();
+        for t in note
+            .tags
+            .iter()
+            .chain(note.sections.iter().flat_map(|s| &s.all_tags))
+        {
+            if !all_tags.contains(&t.as_str()) {
+                all_tags.push(t);
             }
         }
-        for t in &tags {
-            file.add_text(f.tag, t);
+        for t in &all_tags {
+            file.add_text(f.note_tag, t);
+        }
+        for t in &note.tags {
+            file.add_text(f.all_tags, t);
         }
         if let Some(id) = &note.id {
             file.add_text(f.id, id);
         }
-        file.add_text(f.content, text);
         file.add_u64(f.line, u64::from(note.title_line));
         file.add_u64(f.body_line, 1);
         file.add_u64(f.level, 0);
@@ -793,8 +809,8 @@ impl KnowledgeIndex {
             d.add_text(f.path, path);
             d.add_text(f.path_text, relative);
             d.add_text(f.ext, ext);
-            d.add_text(f.title, &note.title);
-            for a in note.aliases.iter().chain(&s.aliases) {
+            d.add_text(f.note_title, &note.title);
+            for a in &s.aliases {
                 d.add_text(f.alias, a);
             }
             if !s.heading.is_empty() {
@@ -804,10 +820,16 @@ impl KnowledgeIndex {
                 d.add_text(f.outline, o);
             }
             d.add_text(f.body, &s.body);
-            for t in &s.all_tags {
+            // The heading's own and inherited heading tags: file tags are the
+            // file document's, so `tag:` on a file tag finds the note once.
+            for t in s.all_tags.iter().filter(|t| !note.tags.contains(t)) {
                 d.add_text(f.tag, t);
             }
-            if let Some(id) = &s.id {
+            for t in &s.all_tags {
+                d.add_text(f.all_tags, t);
+            }
+            // The preamble's ID is the file's, on the file document.
+            if let Some(id) = s.id.as_ref().filter(|_| s.level > 0) {
                 d.add_text(f.id, id);
             }
             if let Some(todo) = &s.todo {
@@ -1300,5 +1322,105 @@ mod tests {
         }
         assert!(index.search("", &opts()).unwrap().is_empty());
         assert!(index.search("+++", &opts()).unwrap().is_empty());
+    }
+}
+
+/// Profiling harnesses, run by hand:
+/// `ARTISAN_PROFILE_DIR=dir cargo test --release profile_ -- --ignored --nocapture`.
+#[cfg(test)]
+mod profile {
+    use super::*;
+
+    /// Indexes $ARTISAN_PROFILE_DIR and prints where the time goes.
+    #[test]
+    #[ignore]
+    fn profile_full_index() {
+        let Ok(dir) = std::env::var("ARTISAN_PROFILE_DIR") else {
+            return;
+        };
+        let data = crate::knowledge::walk::tempfile_lite::TempDir::new("profile");
+        let config = IndexConfig::new(
+            vec![PathBuf::from(&dir)],
+            data.path().to_path_buf(),
+            WalkOptions {
+                extensions: vec!["org".into(), "md".into()],
+                exclude: vec![],
+                max_file_size: 10 << 20,
+            },
+            ParseOptions::default(),
+        );
+        let t = Instant::now();
+        let (files, _) = walk::walk(&config.roots, &config.walk, &Progress::default()).unwrap();
+        println!("walk: {:?} ({} files)", t.elapsed(), files.len());
+        let t = Instant::now();
+        let notes: Vec<(String, Note)> = files
+            .par_iter()
+            .map(|f| {
+                let text = parse::decode(&std::fs::read(&f.path).unwrap());
+                let ext = f.path.extension().unwrap().to_str().unwrap();
+                (
+                    text.clone(),
+                    parse::parse(&text, Format::from_extension(ext), "x", &config.parse),
+                )
+            })
+            .collect();
+        println!("read+parse (parallel): {:?}", t.elapsed());
+        let index = KnowledgeIndex::open(config).unwrap();
+        let t = Instant::now();
+        let out = index
+            .update(UpdateScope::Rebuild, &Progress::default())
+            .unwrap();
+        println!("full update: {:?} {:?}", t.elapsed(), out.stats);
+        let sections: usize = notes.iter().map(|(_, n)| n.sections.len()).sum();
+        println!("sections: {sections}");
+    }
+}
+
+#[cfg(test)]
+mod profile_search {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn profile_search() {
+        let Ok(dir) = std::env::var("ARTISAN_PROFILE_DIR") else {
+            return;
+        };
+        let data = PathBuf::from("/tmp/artisan-profile-search");
+        let config = IndexConfig::new(
+            vec![PathBuf::from(&dir)],
+            data,
+            WalkOptions {
+                extensions: vec!["org".into(), "md".into()],
+                exclude: vec![],
+                max_file_size: 10 << 20,
+            },
+            ParseOptions::default(),
+        );
+        let index = KnowledgeIndex::open(config).unwrap();
+        if index.file_count() == 0 {
+            index
+                .update(UpdateScope::Changed, &Progress::default())
+                .unwrap();
+        }
+        let opts = SearchOptions {
+            limit: 20,
+            max_per_file: 0,
+            now: 0,
+        };
+        for q in [
+            "babel",
+            "export table",
+            "\"org mode\"",
+            "agen",
+            "tag:emacs babel",
+        ] {
+            let t = Instant::now();
+            let mut n = 0;
+            for _ in 0..50 {
+                n = index.search(q, &opts).unwrap().len();
+            }
+            println!("{q:20} {:?} per query, {n} hits", t.elapsed() / 50);
+        }
     }
 }

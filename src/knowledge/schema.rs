@@ -1,10 +1,12 @@
 //! The tantivy schema of a knowledge index, and the text analyzer.
 //!
-//! Two kinds of document live in one index: a *file* document per note
-//! (title, tags, its whole text for queries whose words are spread over
-//! sections, and the per-file state used for incremental updates), and a
-//! *section* document per heading (and the preamble), which is what most
-//! hits name: its heading, outline path, line and text.
+//! Two kinds of document live in one index.  A *file* document per note
+//! holds what belongs to the note as a whole (title, aliases, file name,
+//! file tags, ID) and the per-file state used for incremental updates.  A
+//! *section* document per heading (and the preamble) holds the heading, its
+//! text, its tags and ID: what most hits name, with their line.  Every word
+//! is indexed once, in its section; a query whose words are spread over
+//! several sections of a note is answered at query time (see `search`).
 
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
@@ -17,7 +19,7 @@ use tantivy::Index;
 
 /// Bumped whenever the schema or the analysis changes; a different version
 /// makes a new index directory and a full rebuild.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name of the analyzer for text fields: words, lower-cased, accents folded.
 pub const TEXT_ANALYZER: &str = "artisan_text";
@@ -36,25 +38,34 @@ pub struct Fields {
     pub kind: Field,
     /// Absolute path, raw: the term that deletes a file's documents.
     pub path: Field,
-    /// Path relative to its root, analyzed, for `path:` queries.
+    /// Path relative to its root, analyzed, for `path:` queries (both kinds).
     pub path_text: Field,
+    /// The file name without extension, analyzed (file documents): plain
+    /// words match it.
+    pub name: Field,
     /// Lower-cased extension, raw, for `ext:` queries.
     pub ext: Field,
-    /// The note's title (on every document of the note).
+    /// The note's title (file documents).
     pub title: Field,
-    /// The note's aliases and, on sections, the heading's aliases.
+    /// The note's title on section documents: for `title:` filters and for
+    /// showing hits, not matched by plain words.
+    pub note_title: Field,
+    /// The note's aliases (file documents), the heading's (sections).
     pub alias: Field,
     /// The section's heading (section documents only).
     pub heading: Field,
     /// The outline path, stored only, one value per level.
     pub outline: Field,
-    /// The section's text (section documents).
+    /// The section's text, from its heading line on (section documents).
     pub body: Field,
-    /// The whole note's text (file documents), indexed with positions (so
-    /// phrases keep their order) but not stored.
-    pub content: Field,
-    /// Tags (file tags and inherited heading tags).
+    /// Tags for `tag:` filters: file tags on file documents; the heading's
+    /// own and its parent headings' tags on sections.
     pub tag: Field,
+    /// Every tag of the note, on file documents: plain words match it.
+    pub note_tag: Field,
+    /// Every tag that applies (file, parent and own tags), stored only, to
+    /// show with a hit.
+    pub all_tags: Field,
     /// IDs: the file's on file documents, the heading's on sections.
     pub id: Field,
     /// The heading's TODO keyword, folded.
@@ -107,14 +118,17 @@ pub fn build() -> (Schema, Fields) {
         kind: b.add_u64_field("kind", number.clone().set_indexed().set_fast().set_stored()),
         path: b.add_text_field("path", STRING | STORED | FAST),
         path_text: b.add_text_field("path_text", text(false, false)),
+        name: b.add_text_field("name", text(false, false)),
         ext: b.add_text_field("ext", STRING),
         title: b.add_text_field("title", text(true, true)),
+        note_title: b.add_text_field("note_title", text(true, true)),
         alias: b.add_text_field("alias", text(true, true)),
         heading: b.add_text_field("heading", text(true, true)),
         outline: b.add_text_field("outline", STORED),
         body: b.add_text_field("body", text(true, true)),
-        content: b.add_text_field("content", text(true, false)),
         tag: b.add_text_field("tag", keyword.clone().set_stored()),
+        note_tag: b.add_text_field("note_tag", keyword.clone()),
+        all_tags: b.add_text_field("all_tags", STORED),
         id: b.add_text_field("id", STRING | STORED),
         todo: b.add_text_field("todo", keyword),
         todo_raw: b.add_text_field("todo_raw", STORED),

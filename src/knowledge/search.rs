@@ -4,16 +4,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhrasePrefixQuery,
-    PhraseQuery, Query as TantivyQuery, TermQuery,
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhrasePrefixQuery, PhraseQuery,
+    Query as TantivyQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument};
+use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use super::query::{self, Atom, FieldName};
-use super::schema::{self, Fields, KIND_SECTION};
+use super::schema::{self, Fields, KIND_FILE, KIND_SECTION};
 use crate::error::{Error, Result, ResultExt};
 
 /// How a search runs.
@@ -55,16 +55,18 @@ pub struct Hit {
     pub fuzzy: bool,
 }
 
-/// Field boosts for free-text words.
-fn text_fields(f: &Fields) -> [(Field, f32, bool); 6] {
-    // (field, boost, has positions)
+/// The fields plain words are matched in, with their boosts and whether
+/// they have positions (for phrases).  File documents carry the note-level
+/// fields, sections the heading and text: each word is indexed once.  The
+/// scores of the fields a document matches in add up (which keeps block-max
+/// WAND pruning possible), so a title outweighs a heading plus its text.
+fn text_fields(f: &Fields) -> [(Field, f32, bool); 5] {
     [
-        (f.title, 3.0, true),
-        (f.alias, 2.5, true),
-        (f.heading, 2.5, true),
+        (f.title, 6.0, true),
+        (f.alias, 4.0, true),
+        (f.heading, 2.0, true),
         (f.body, 1.0, true),
-        (f.content, 0.6, true),
-        (f.path_text, 0.5, false),
+        (f.name, 1.5, false),
     ]
 }
 
@@ -143,6 +145,45 @@ impl Matcher {
                     .all(|((t, mode), (token, _, _))| token_matches(token, t, mode))
             })
             .map(Vec::len)
+    }
+
+    /// How many of the words and phrases occur in `text`.
+    fn distinct_units(&self, text: &str) -> usize {
+        let scan = super::parse::head(text, 4 << 20);
+        let keep = self.longest_phrase().max(1);
+        let mut recent: Vec<(String, usize, usize)> = Vec::new();
+        let mut seen_terms = vec![false; self.terms.len()];
+        let mut seen_phrases = vec![false; self.phrases.len()];
+        let mut analyzer = schema::text_analyzer();
+        let mut stream = analyzer.token_stream(scan);
+        while stream.advance() {
+            let t = stream.token();
+            for (i, (term, mode)) in self.terms.iter().enumerate() {
+                if !seen_terms[i] && token_matches(&t.text, term, mode) {
+                    seen_terms[i] = true;
+                }
+            }
+            recent.push((t.text.clone(), t.offset_from, t.offset_to));
+            if recent.len() > keep {
+                recent.remove(0);
+            }
+            for (i, p) in self.phrases.iter().enumerate() {
+                if !seen_phrases[i] && p.len() <= recent.len() {
+                    let tail = &recent[recent.len() - p.len()..];
+                    if p.iter()
+                        .zip(tail)
+                        .all(|((w, m), (tok, _, _))| token_matches(tok, w, m))
+                    {
+                        seen_phrases[i] = true;
+                    }
+                }
+            }
+        }
+        seen_terms
+            .iter()
+            .chain(&seen_phrases)
+            .filter(|x| **x)
+            .count()
     }
 
     /// Byte ranges of the matches in `text`: single words, and each token of
@@ -244,6 +285,12 @@ fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// One query clause under construction: the alternatives that make it match.
+type Clauses = Vec<(Occur, Box<dyn TantivyQuery>)>;
+
+/// A list of queries.
+type Queries = Vec<Box<dyn TantivyQuery>>;
+
 struct Builder<'a> {
     searcher: &'a Searcher,
     f: Fields,
@@ -259,60 +306,83 @@ impl Builder<'_> {
         ))
     }
 
-    /// One token in one field: exact, exact-or-prefix, or exact-or-fuzzy.
-    fn token_in_field(&self, field: Field, token: &str, mode: &Mode) -> Box<dyn TantivyQuery> {
+    fn boosted(&self, field: Field, text: &str, boost: f32) -> Box<dyn TantivyQuery> {
+        if (boost - 1.0).abs() < f32::EPSILON {
+            self.term(field, text)
+        } else {
+            Box::new(BoostQuery::new(self.term(field, text), boost))
+        }
+    }
+
+    /// Adds the alternatives for one token in one field to `out`: plain
+    /// boosted term queries where possible, so that tantivy can prune with
+    /// block-max WAND.
+    fn token_in_field(
+        &self,
+        out: &mut Clauses,
+        field: Field,
+        boost: f32,
+        token: &str,
+        mode: &Mode,
+    ) {
+        out.push((Occur::Should, self.boosted(field, token, boost)));
         match mode {
-            Mode::Exact => self.term(field, token),
+            Mode::Exact => {}
             Mode::Prefix => {
-                let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> =
-                    vec![(Occur::Should, self.term(field, token))];
-                for t in expand_prefix(self.searcher, field, token, 24) {
+                for t in expand_prefix(self.searcher, field, token, 16) {
                     if t != token {
-                        let q = Box::new(BoostQuery::new(self.term(field, &t), 0.8));
-                        clauses.push((Occur::Should, q));
+                        out.push((Occur::Should, self.boosted(field, &t, boost * 0.8)));
                     }
                 }
-                Box::new(BooleanQuery::new(clauses))
             }
-            Mode::Fuzzy(d) => Box::new(BooleanQuery::new(vec![
-                (Occur::Should, self.term(field, token)),
-                (
-                    Occur::Should,
+            Mode::Fuzzy(d) => out.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
                     Box::new(FuzzyTermQuery::new(
                         Term::from_field_text(field, token),
                         *d,
                         true,
                     )),
-                ),
-            ])),
-            Mode::FuzzyPrefix(d) => Box::new(FuzzyTermQuery::new_prefix(
-                Term::from_field_text(field, token),
-                *d,
-                true,
+                    boost * 0.7,
+                )),
+            )),
+            Mode::FuzzyPrefix(d) => out.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new_prefix(
+                        Term::from_field_text(field, token),
+                        *d,
+                        true,
+                    )),
+                    boost * 0.7,
+                )),
             )),
         }
     }
 
-    /// Tokens that must appear in order (a phrase, or a word the analyzer
-    /// split) in one field; without positions, they must all appear.
+    /// Adds the alternatives for tokens that must follow each other (a
+    /// phrase, or a word the analyzer split) in one field.  Without
+    /// positions, they must all appear.
     fn tokens_in_field(
         &self,
+        out: &mut Clauses,
         field: Field,
+        boost: f32,
         positions: bool,
         tokens: &[String],
         last_mode: &Mode,
-    ) -> Box<dyn TantivyQuery> {
-        if tokens.len() == 1 {
-            return self.token_in_field(field, &tokens[0], last_mode);
+    ) {
+        if let [token] = tokens {
+            return self.token_in_field(out, field, boost, token, last_mode);
         }
-        if positions {
+        let q: Box<dyn TantivyQuery> = if positions {
             let terms: Vec<Term> = tokens
                 .iter()
                 .map(|t| Term::from_field_text(field, t))
                 .collect();
             if *last_mode == Mode::Prefix {
                 let mut q = PhrasePrefixQuery::new(terms);
-                q.set_max_expansions(24);
+                q.set_max_expansions(16);
                 Box::new(q)
             } else {
                 Box::new(PhraseQuery::new(terms))
@@ -324,21 +394,27 @@ impl Builder<'_> {
                 .enumerate()
                 .map(|(i, t)| {
                     let mode = if i == last { last_mode } else { &Mode::Exact };
-                    (Occur::Must, self.token_in_field(field, t, mode))
+                    let mut alternatives = Vec::new();
+                    self.token_in_field(&mut alternatives, field, 1.0, t, mode);
+                    (
+                        Occur::Must,
+                        Box::new(BooleanQuery::new(alternatives)) as Box<dyn TantivyQuery>,
+                    )
                 })
                 .collect();
             Box::new(BooleanQuery::new(clauses))
-        }
+        };
+        out.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
     }
 
-    /// Text in a set of (field, boost, positions): the best field wins.
+    /// Text in a set of (field, boost, positions), any field matching.
     fn text_query(
         &mut self,
         fields: &[(Field, f32, bool)],
         text: &str,
         prefix: bool,
         phrase: bool,
-    ) -> Option<Box<dyn TantivyQuery>> {
+    ) -> Option<Clauses> {
         let tokens = schema::tokens(text);
         if tokens.is_empty() {
             return None;
@@ -375,50 +451,50 @@ impl Builder<'_> {
         } else {
             self.matcher.phrases.push(units);
         }
-        let disjuncts: Vec<Box<dyn TantivyQuery>> = fields
-            .iter()
-            .map(|&(field, boost, positions)| {
-                let q = self.tokens_in_field(field, positions, &tokens, &last_mode);
-                Box::new(BoostQuery::new(q, boost)) as Box<dyn TantivyQuery>
-            })
-            .collect();
-        Some(Box::new(DisjunctionMaxQuery::with_tie_breaker(
-            disjuncts, 0.1,
-        )))
+        let mut out = Vec::new();
+        for &(field, boost, positions) in fields {
+            self.tokens_in_field(&mut out, field, boost, positions, &tokens, &last_mode);
+        }
+        Some(out)
     }
 
     /// One atom of the parsed query, or None when it analyzes to nothing.
     fn atom(&mut self, atom: &Atom, positive: bool) -> Option<Box<dyn TantivyQuery>> {
         let f = self.f;
         let saved = (self.matcher.terms.len(), self.matcher.phrases.len());
-        let q = match atom {
+        let q: Option<Box<dyn TantivyQuery>> = match atom {
             Atom::Word { text, prefix } => {
-                let mut q = self.text_query(&text_fields(&f), text, *prefix, false)?;
-                // A word also matches a tag of that name.
+                let mut clauses = self.text_query(&text_fields(&f), text, *prefix, false)?;
+                // A word also matches a tag of the note.
                 let tag = schema::fold_keyword(text);
                 if !tag.is_empty() {
-                    q = Box::new(DisjunctionMaxQuery::with_tie_breaker(
-                        vec![q, Box::new(BoostQuery::new(self.term(f.tag, &tag), 1.5))],
-                        0.1,
-                    ));
+                    clauses.push((Occur::Should, self.boosted(f.note_tag, &tag, 1.5)));
                 }
-                Some(q)
+                Some(Box::new(BooleanQuery::new(clauses)))
             }
-            Atom::Phrase(text) => self.text_query(&text_fields(&f), text, false, true),
+            Atom::Phrase(text) => self
+                .text_query(&text_fields(&f), text, false, true)
+                .map(|c| Box::new(BooleanQuery::new(c)) as Box<dyn TantivyQuery>),
             Atom::Field {
                 field,
                 value,
                 prefix,
             } => match field {
-                FieldName::Title => self.text_query(
-                    &[(f.title, 1.0, true), (f.alias, 1.0, true)],
-                    value,
-                    *prefix,
-                    false,
-                ),
-                FieldName::Path => {
-                    self.text_query(&[(f.path_text, 1.0, false)], value, *prefix, false)
-                }
+                FieldName::Title => self
+                    .text_query(
+                        &[
+                            (f.title, 1.0, true),
+                            (f.note_title, 1.0, true),
+                            (f.alias, 1.0, true),
+                        ],
+                        value,
+                        *prefix,
+                        false,
+                    )
+                    .map(|c| Box::new(BooleanQuery::new(c)) as Box<dyn TantivyQuery>),
+                FieldName::Path => self
+                    .text_query(&[(f.path_text, 1.0, false)], value, *prefix, false)
+                    .map(|c| Box::new(BooleanQuery::new(c)) as Box<dyn TantivyQuery>),
                 FieldName::Tag => Some(self.term(f.tag, &schema::fold_keyword(value))),
                 FieldName::Todo => Some(self.term(f.todo, &schema::fold_keyword(value))),
                 FieldName::Ext => {
@@ -434,8 +510,10 @@ impl Builder<'_> {
         q
     }
 
-    fn build(&mut self, parsed: &query::Query) -> Option<Box<dyn TantivyQuery>> {
-        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+    /// The query of each required group (an OR of its atoms) and of each
+    /// excluded atom.
+    fn groups(&mut self, parsed: &query::Query) -> (Queries, Queries) {
+        let mut required = Vec::new();
         for group in &parsed.required {
             let mut alternatives: Vec<Box<dyn TantivyQuery>> = Vec::new();
             for atom in group {
@@ -445,28 +523,40 @@ impl Builder<'_> {
             }
             match alternatives.len() {
                 0 => {}
-                1 => clauses.extend(alternatives.into_iter().map(|q| (Occur::Must, q))),
-                _ => clauses.push((
-                    Occur::Must,
-                    Box::new(BooleanQuery::new(
-                        alternatives
-                            .into_iter()
-                            .map(|q| (Occur::Should, q))
-                            .collect(),
-                    )),
-                )),
+                1 => required.extend(alternatives),
+                _ => required.push(Box::new(BooleanQuery::new(
+                    alternatives
+                        .into_iter()
+                        .map(|q| (Occur::Should, q))
+                        .collect(),
+                ))),
             }
         }
-        if clauses.is_empty() {
-            return None;
-        }
-        for atom in &parsed.excluded {
-            if let Some(q) = self.atom(atom, false) {
-                clauses.push((Occur::MustNot, q));
-            }
-        }
-        Some(Box::new(BooleanQuery::new(clauses)))
+        let excluded = parsed
+            .excluded
+            .iter()
+            .filter_map(|atom| self.atom(atom, false))
+            .collect();
+        (required, excluded)
     }
+}
+
+/// All `required` must match and no `excluded` may, in one document.
+fn conjunction(
+    required: &[Box<dyn TantivyQuery>],
+    excluded: &[Box<dyn TantivyQuery>],
+    extra: Option<Box<dyn TantivyQuery>>,
+) -> Box<dyn TantivyQuery> {
+    if required.len() == 1 && excluded.is_empty() && extra.is_none() {
+        return required[0].box_clone();
+    }
+    let mut clauses: Clauses = required
+        .iter()
+        .map(|q| (Occur::Must, q.box_clone()))
+        .collect();
+    clauses.extend(extra.map(|q| (Occur::Must, q)));
+    clauses.extend(excluded.iter().map(|q| (Occur::MustNot, q.box_clone())));
+    Box::new(BooleanQuery::new(clauses))
 }
 
 /// A gentle boost for recently modified notes: up to +15% today, halving
@@ -478,7 +568,6 @@ fn recency(now: i64, mtime: i64) -> f32 {
 
 /// A stored document's fields, as needed to report a hit.
 struct Stored {
-    kind: u64,
     path: String,
     title: String,
     outline: Vec<String>,
@@ -500,23 +589,26 @@ fn stored(searcher: &Searcher, f: &Fields, address: DocAddress) -> Result<Stored
             .to_string()
     };
     let number = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
-    let todo = text(f.todo_raw);
-    Ok(Stored {
-        kind: number(f.kind),
-        path: text(f.path),
-        title: text(f.title),
-        outline: doc
-            .get_all(f.outline)
+    let all = |field: Field| -> Vec<String> {
+        doc.get_all(field)
             .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
+            .collect()
+    };
+    let todo = text(f.todo_raw);
+    let title = text(f.title);
+    Ok(Stored {
+        path: text(f.path),
+        title: if title.is_empty() {
+            text(f.note_title)
+        } else {
+            title
+        },
+        outline: all(f.outline),
         body: text(f.body),
         body_line: u32::try_from(number(f.body_line)).unwrap_or(1).max(1),
         line: u32::try_from(number(f.line)).unwrap_or(1).max(1),
         todo: (!todo.is_empty()).then_some(todo),
-        tags: doc
-            .get_all(f.tag)
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
+        tags: all(f.all_tags),
     })
 }
 
@@ -611,6 +703,63 @@ pub fn search(
     run(searcher, f, &parsed, options, true)
 }
 
+/// Per-segment fast-field readers for kind, path and mtime.
+struct Columns {
+    kind: Vec<Option<tantivy::columnar::Column<u64>>>,
+    path: Vec<Option<tantivy::columnar::StrColumn>>,
+    mtime: Vec<Option<tantivy::columnar::Column<i64>>>,
+}
+
+impl Columns {
+    fn new(searcher: &Searcher) -> Columns {
+        let readers = searcher.segment_readers();
+        Columns {
+            kind: readers
+                .iter()
+                .map(|r| r.fast_fields().u64("kind").ok())
+                .collect(),
+            path: readers
+                .iter()
+                .map(|r| r.fast_fields().str("path").ok().flatten())
+                .collect(),
+            mtime: readers
+                .iter()
+                .map(|r| r.fast_fields().i64("mtime").ok())
+                .collect(),
+        }
+    }
+
+    fn kind(&self, a: DocAddress) -> u64 {
+        self.kind
+            .get(a.segment_ord as usize)
+            .and_then(|c| c.as_ref())
+            .and_then(|c| c.first(a.doc_id))
+            .unwrap_or(KIND_SECTION)
+    }
+
+    fn mtime(&self, a: DocAddress) -> i64 {
+        self.mtime
+            .get(a.segment_ord as usize)
+            .and_then(|c| c.as_ref())
+            .and_then(|c| c.first(a.doc_id))
+            .unwrap_or(0)
+    }
+
+    fn path(&self, a: DocAddress) -> String {
+        let mut out = String::new();
+        if let Some(column) = self
+            .path
+            .get(a.segment_ord as usize)
+            .and_then(|c| c.as_ref())
+        {
+            if let Some(ord) = column.ords().first(a.doc_id) {
+                let _ = column.ord_to_str(ord, &mut out);
+            }
+        }
+        out
+    }
+}
+
 fn run(
     searcher: &Searcher,
     f: &Fields,
@@ -624,97 +773,222 @@ fn run(
         fuzzy,
         matcher: Matcher::default(),
     };
-    let Some(query) = builder.build(parsed) else {
+    let (required, excluded) = builder.groups(parsed);
+    if required.is_empty() {
         return Ok(Vec::new());
-    };
+    }
     let matcher = builder.matcher;
+    let query = conjunction(&required, &excluded, None);
+
+    // Best documents by BM25 (pruned with block-max WAND), then a gentle
+    // recency boost reranks them.
     let fetch = options
         .limit
-        .saturating_mul(3)
-        .saturating_add(20)
+        .saturating_mul(2)
+        .saturating_add(10)
         .min(100_000);
-    let now = options.now;
-    let collector = TopDocs::with_limit(fetch).tweak_score(move |segment: &SegmentReader| {
-        let mtime = segment
-            .fast_fields()
-            .i64("mtime")
-            .ok()
-            .map(|c| c.first_or_default_col(0));
-        move |doc: DocId, score: Score| {
-            let m = mtime.as_ref().map_or(0, |c| c.get_val(doc));
-            score * recency(now, m)
-        }
-    });
     let top = searcher
-        .search(query.as_ref(), &collector)
+        .search(query.as_ref(), &TopDocs::with_limit(fetch).order_by_score())
         .map_err(|e| Error::query(format!("The search failed: {e}")))?;
+    let columns = Columns::new(searcher);
+    let mut ranked: Vec<(f32, DocAddress, u64, String)> = top
+        .into_iter()
+        .map(|(score, a)| {
+            (
+                score * recency(options.now, columns.mtime(a)),
+                a,
+                columns.kind(a),
+                columns.path(a),
+            )
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
 
-    // Load and locate.  A section whose text holds a match is a hit of its
-    // own; one that matched only through the note's title, aliases or tags
-    // (present on every section), like a file document, becomes a single
-    // file-level hit for its file, placed at the first match in the file,
-    // and only when none of the file's sections is a hit of its own.
     // Queries on heading attributes (tag:, todo:, id:) with no words land
     // on each matching heading.
-    let on_headings = matcher.is_empty()
-        && parsed.required.iter().flatten().any(|a| {
-            matches!(
-                a,
-                Atom::Field {
-                    field: FieldName::Tag | FieldName::Todo | FieldName::Id,
-                    ..
-                }
-            )
-        });
-    let mut docs = Vec::with_capacity(top.len());
-    for (score, address) in top {
-        let d = stored(searcher, f, address)?;
-        let located = match d.kind {
-            KIND_SECTION if on_headings && !d.outline.is_empty() => {
-                let line = d.body.lines().next().unwrap_or("");
-                Some((
-                    d.line,
-                    0,
-                    super::parse::truncate_chars(line.trim(), 160),
-                    Vec::new(),
-                ))
-            }
-            KIND_SECTION => locate(&d.body, d.body_line, &matcher),
-            _ => None,
-        };
-        docs.push((score, d, located));
-    }
-    let files_with_sections: HashSet<String> = docs
-        .iter()
-        .filter(|(_, _, located)| located.is_some())
-        .map(|(_, d, _)| d.path.clone())
-        .collect();
+    let on_headings = matcher.is_empty();
     let mut per_file: HashMap<String, usize> = HashMap::new();
-    let mut file_level: HashSet<String> = HashSet::new();
-    let mut hits = Vec::new();
-    for (score, d, located) in docs {
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut seen_files: HashSet<String> = HashSet::new();
+    for (score, address, kind, path) in ranked {
         if hits.len() >= options.limit {
             break;
         }
-        let count = per_file.entry(d.path.clone()).or_default();
+        let count = per_file.entry(path.clone()).or_default();
         if options.max_per_file > 0 && *count >= options.max_per_file {
             continue;
         }
-        match located {
-            Some(located) => {
-                *count += 1;
-                hits.push(section_hit(d, score, located, fuzzy));
-            }
-            None => {
-                if files_with_sections.contains(&d.path) || !file_level.insert(d.path.clone()) {
-                    continue;
+        // A file document is the note as a whole (a title, alias, name or tag
+        // match): shown once, and not after its sections.
+        if kind == KIND_FILE && !seen_files.insert(path.clone()) {
+            continue;
+        }
+        seen_files.insert(path);
+        *count += 1;
+        let d = stored(searcher, f, address)?;
+        let hit = if kind == KIND_FILE {
+            file_hit(searcher, f, d, score, &matcher, fuzzy)?
+        } else {
+            let located = if on_headings {
+                None
+            } else {
+                locate(&d.body, d.body_line, &matcher)
+            };
+            match located {
+                Some(located) => section_hit(d, score, located, fuzzy),
+                None => {
+                    let first = d.body.lines().next().unwrap_or("").trim().to_string();
+                    let snippet = super::parse::truncate_chars(&first, 160);
+                    let line = d.line;
+                    section_hit(d, score, (line, 0, snippet, Vec::new()), fuzzy)
                 }
-                *count += 1;
-                hits.push(file_hit(searcher, f, d, score, &matcher, fuzzy)?);
             }
+        };
+        // A note hit placed on a line a section hit already shows (or the
+        // reverse) is the same result.
+        if !hits
+            .iter()
+            .any(|h| h.file == hit.file && h.line == hit.line)
+        {
+            hits.push(hit);
+        }
+    }
+
+    // Words spread over several sections of a note: when the direct hits
+    // do not fill the list, find notes where every word matches somewhere.
+    if hits.len() < options.limit && required.len() > 1 {
+        let found: HashSet<String> = hits.iter().map(|h| h.file.clone()).collect();
+        let room = options.limit - hits.len();
+        for path in spread(searcher, f, &columns, &required, &excluded, &found, room)? {
+            let (address, d) = match file_document(searcher, f, &path)? {
+                Some(x) => x,
+                None => continue,
+            };
+            let _ = address;
+            let score = hits.last().map_or(1.0, |h| h.score * 0.9);
+            hits.push(file_hit(searcher, f, d, score, &matcher, fuzzy)?);
         }
     }
     Ok(hits)
+}
+
+/// The paths (not in `found`) of notes where every `required` query matches
+/// some document of the note and no `excluded` one matches any, at most
+/// `max`.  Starts from the rarest query's documents and checks the others
+/// with small queries restricted to each candidate file.
+fn spread(
+    searcher: &Searcher,
+    f: &Fields,
+    columns: &Columns,
+    required: &[Box<dyn TantivyQuery>],
+    excluded: &[Box<dyn TantivyQuery>],
+    found: &HashSet<String>,
+    max: usize,
+) -> Result<Vec<String>> {
+    const MAX_RARE_DOCS: usize = 20_000;
+    const MAX_CANDIDATES: usize = 400;
+    let search_error = |e: tantivy::TantivyError| Error::query(format!("The search failed: {e}"));
+    let mut rarest: Option<(usize, usize)> = None;
+    for (i, q) in required.iter().enumerate() {
+        let n = searcher.search(q.as_ref(), &Count).map_err(search_error)?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        if rarest.is_none_or(|(_, m)| n < m) {
+            rarest = Some((i, n));
+        }
+    }
+    let Some((rare, n)) = rarest else {
+        return Ok(Vec::new());
+    };
+    if n > MAX_RARE_DOCS {
+        return Ok(Vec::new());
+    }
+    let docs = searcher
+        .search(required[rare].as_ref(), &DocSetCollector)
+        .map_err(search_error)?;
+    let mut paths: Vec<String> = docs.into_iter().map(|a| columns.path(a)).collect();
+    paths.sort();
+    paths.dedup();
+    let mut out = Vec::new();
+    for path in paths
+        .into_iter()
+        .filter(|p| !found.contains(p))
+        .take(MAX_CANDIDATES)
+    {
+        if out.len() >= max {
+            break;
+        }
+        let in_file = || -> Box<dyn TantivyQuery> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.path, &path),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let mut ok = true;
+        for (i, q) in required.iter().enumerate() {
+            if i == rare {
+                continue;
+            }
+            let both = conjunction(std::slice::from_ref(q), &[], Some(in_file()));
+            if searcher
+                .search(both.as_ref(), &Count)
+                .map_err(search_error)?
+                == 0
+            {
+                ok = false;
+                break;
+            }
+        }
+        for q in excluded {
+            if !ok {
+                break;
+            }
+            let both = conjunction(std::slice::from_ref(q), &[], Some(in_file()));
+            if searcher
+                .search(both.as_ref(), &Count)
+                .map_err(search_error)?
+                > 0
+            {
+                ok = false;
+            }
+        }
+        if ok {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// The file document of `path`.
+fn file_document(
+    searcher: &Searcher,
+    f: &Fields,
+    path: &str,
+) -> Result<Option<(DocAddress, Stored)>> {
+    let query = BooleanQuery::new(vec![
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.path, path),
+                IndexRecordOption::Basic,
+            )) as Box<dyn TantivyQuery>,
+        ),
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_u64(f.kind, KIND_FILE),
+                IndexRecordOption::Basic,
+            )),
+        ),
+    ]);
+    let found = searcher
+        .search(&query, &DocSetCollector)
+        .or_kind(crate::error::Kind::Index, "Reading a note")?;
+    match found.into_iter().next() {
+        Some(a) => Ok(Some((a, stored(searcher, f, a)?))),
+        None => Ok(None),
+    }
 }
 
 fn section_hit(d: Stored, score: f32, located: Located, fuzzy: bool) -> Hit {
@@ -734,8 +1008,8 @@ fn section_hit(d: Stored, score: f32, located: Located, fuzzy: bool) -> Hit {
     }
 }
 
-/// A file document hit: its words are spread over sections, so the place is
-/// the first section (in file order) holding one of them.
+/// A hit on a note as a whole: placed in the section holding the most of
+/// the query's words (the first such), or at the title when none does.
 fn file_hit(
     searcher: &Searcher,
     f: &Fields,
@@ -768,7 +1042,14 @@ fn file_hit(
         sections.push(stored(searcher, f, a)?);
     }
     sections.sort_by_key(|s| s.body_line);
+    let mut best: Option<(usize, Stored)> = None;
     for s in sections {
+        let n = matcher.distinct_units(&s.body);
+        if n > 0 && best.as_ref().is_none_or(|(m, _)| n > *m) {
+            best = Some((n, s));
+        }
+    }
+    if let Some((_, s)) = best {
         if let Some((line, column, snippet, highlights)) = locate(&s.body, s.body_line, matcher) {
             return Ok(Hit {
                 file: d.path,
@@ -780,7 +1061,7 @@ fn file_hit(
                 highlights,
                 score,
                 todo: s.todo,
-                tags: d.tags,
+                tags: s.tags,
                 fuzzy,
             });
         }

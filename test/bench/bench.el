@@ -120,7 +120,10 @@ string like \"< 5 ms\" or nil, NOTE free text."
     (lambda (r)
       (let ((unit (plist-get r :unit)))
         (format "| %s | %s | %d | %s %s | %s %s | %s | %s | %s | %s |"
-                (plist-get r :what) (plist-get r :corpus) (plist-get r :n)
+                (if (plist-get r :note)
+                    (format "%s (%s)" (plist-get r :what) (plist-get r :note))
+                  (plist-get r :what))
+                (plist-get r :corpus) (plist-get r :n)
                 (artisan-bench--num (plist-get r :median)) unit
                 (artisan-bench--num (plist-get r :p95)) unit
                 (or (plist-get r :alt) "")

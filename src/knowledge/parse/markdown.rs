@@ -190,7 +190,58 @@ fn atx_heading(line: &str) -> Option<(u32, String)> {
     if without.is_empty() || without.ends_with(' ') {
         text = without.trim_end();
     }
-    Some((u32::try_from(hashes).unwrap_or(1), text.to_string()))
+    Some((u32::try_from(hashes).unwrap_or(1), clean_heading(text)))
+}
+
+/// Heading text for display: links become their labels.
+fn clean_heading(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("[[") {
+        out.push_str(&rest[..i]);
+        let inner_start = i + 2;
+        match rest[inner_start..].find("]]") {
+            Some(close) => {
+                let inner = &rest[inner_start..inner_start + close];
+                let shown = match inner.split_once('|') {
+                    // Dendron writes [[label|note]], Obsidian [[note|label]]:
+                    // show the side that does not look like a note name.
+                    Some((a, b)) => {
+                        let looks_like_name =
+                            |x: &str| x.contains("://") || (!x.contains(' ') && x.contains('.'));
+                        if looks_like_name(b) && !looks_like_name(a) {
+                            a
+                        } else {
+                            b
+                        }
+                    }
+                    None => inner,
+                };
+                out.push_str(shown.trim());
+                rest = &rest[inner_start + close + 2..];
+            }
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    // [text](target) shows its text.
+    let mut cleaned = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(mid) = rest.find("](") {
+        match (rest[..mid].rfind('['), rest[mid + 2..].find(')')) {
+            (Some(open), Some(close)) => {
+                cleaned.push_str(&rest[..open]);
+                cleaned.push_str(&rest[open + 1..mid]);
+                rest = &rest[mid + 2 + close + 1..];
+            }
+            _ => break,
+        }
+    }
+    cleaned.push_str(rest);
+    cleaned.trim().to_string()
 }
 
 /// Reads the front-matter keys artisan uses from lines `from..to`.
@@ -615,6 +666,19 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
     fn block_scalars_in_front_matter() {
         let n = md("---\ntitle: >-\n  Reading series:\n  deep work\ndesc: |\n  x\n---\nbody\n");
         assert_eq!(n.title, "Reading series: deep work");
+    }
+
+    #[test]
+    fn headings_show_link_labels() {
+        assert_eq!(
+            clean_heading("[[Packed Circle Map|dendron://site/dendron.topic.packed-circles]]"),
+            "Packed Circle Map"
+        );
+        assert_eq!(
+            clean_heading("See [[note.name|the label]] and [docs](x.md)"),
+            "See the label and docs"
+        );
+        assert_eq!(clean_heading("[[plain]] [[unclosed"), "plain [[unclosed");
     }
 
     #[test]

@@ -525,3 +525,48 @@ mod tests {
         assert_eq!(n.sections[0].level, 0);
     }
 }
+
+#[cfg(test)]
+mod profile {
+    #[test]
+    #[ignore]
+    fn profile_parse() {
+        let Ok(dir) = std::env::var("ARTISAN_PROFILE_DIR") else {
+            return;
+        };
+        let mut texts = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                if p.extension().is_some_and(|e| e == "org" || e == "md") {
+                    let ext = p.extension().unwrap().to_str().unwrap().to_string();
+                    texts.push((super::decode(&std::fs::read(&p).unwrap()), ext));
+                }
+            }
+        }
+        let bytes: usize = texts.iter().map(|t| t.0.len()).sum();
+        let t = std::time::Instant::now();
+        let mut links = 0;
+        for (text, ext) in &texts {
+            let n = super::parse(
+                text,
+                super::Format::from_extension(ext),
+                "x",
+                &super::ParseOptions::default(),
+            );
+            links += n.links.len();
+        }
+        let el = t.elapsed();
+        println!(
+            "parse: {:?} for {:.1} MB = {:.1} MB/s single thread, {links} links",
+            el,
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / el.as_secs_f64()
+        );
+    }
+}
