@@ -55,11 +55,14 @@
                         dir nil t t))))
     dir))
 
-(defun artisan-bench-knowledge--rss-kb ()
-  "Return this process's resident set size in kB (0 if unknown)."
+(defun artisan-bench-knowledge--rss-kb (&optional field)
+  "Return this process's FIELD of /proc/self/status in kB (0 if unknown).
+FIELD defaults to RssAnon, the resident memory that is not file
+pages: the index files are memory-mapped, and their pages are
+page cache the kernel reclaims, not Emacs heap."
   (with-temp-buffer
     (if (ignore-errors (insert-file-contents "/proc/self/status") t)
-        (if (re-search-forward "^VmRSS:[ \t]+\\([0-9]+\\)" nil t)
+        (if (re-search-forward (format "^%s:[ \t]+\\([0-9]+\\)" (or field "RssAnon")) nil t)
             (string-to-number (match-string 1))
           0)
       0)))
@@ -184,7 +187,7 @@ results as a plist for the parent Emacs."
            :what "Index size on disk" :corpus label :unit "MB"
            :samples (list (plist-get r :size)))
           (artisan-bench-add-row
-           :what "Emacs RSS growth (index, update, 250 searches)" :corpus label :unit "MB"
+           :what "Emacs memory growth, anonymous RSS (index, update, 250 searches)" :corpus label :unit "MB"
            :samples (list (plist-get r :rss))))))))
 
 (provide 'bench-knowledge)
