@@ -101,18 +101,36 @@
          (name (if root (substring file (length root)) (abbreviate-file-name file))))
     (format "%s:%d" name (plist-get hit :line))))
 
+(defun artisan-search-describe (hit)
+  "Return (HEAD . SNIPPET) describing HIT for display.
+HEAD is the note title and the heading path, without a first
+heading that repeats the title; SNIPPET is nil when the match is
+the heading line itself, which HEAD already shows."
+  (let* ((title (plist-get hit :title))
+         (outline (plist-get hit :outline))
+         (outline (if (equal (car outline) title) (cdr outline) outline))
+         (todo (plist-get hit :todo))
+         (head (concat (propertize title 'face 'artisan-search-title)
+                       (if outline
+                           (concat " › " (if todo (concat todo " ") "")
+                                   (propertize (string-join outline " › ")
+                                               'face 'artisan-search-heading))
+                         "")))
+         (snippet (replace-regexp-in-string "[\t\n]+" " " (plist-get hit :snippet)))
+         (bare (string-trim (replace-regexp-in-string
+                             "\\`\\(?:[*#]+[ \t]+\\|#\\+[[:alnum:]_]+:[ \t]*\\|title:[ \t]*\\)\\|[ \t]+:[[:alnum:]_@#%:]+:[ \t]*\\'" ""
+                             (substring-no-properties snippet))))
+         (heading (car (last (plist-get hit :outline)))))
+    (cons head
+          (unless (or (string-empty-p bare)
+                      (and heading (string-suffix-p heading bare))
+                      (and (null heading) (equal bare title)))
+            snippet))))
+
 (defun artisan-search-format (hit)
   "Return the one-line candidate string showing HIT."
-  (let* ((title (propertize (plist-get hit :title) 'face 'artisan-search-title))
-         (heading (plist-get hit :heading))
-         (todo (plist-get hit :todo))
-         (head (concat title
-                       (if heading
-                           (concat " › " (if todo (concat todo " ") "")
-                                   (propertize heading 'face 'artisan-search-heading))
-                         "")))
-         (snippet (replace-regexp-in-string "[\t\n]+" " " (plist-get hit :snippet))))
-    (concat head ": " snippet "  "
+  (let ((d (artisan-search-describe hit)))
+    (concat (car d) (if (cdr d) (concat ": " (cdr d)) "") "  "
             (propertize (artisan-search--location hit) 'face 'artisan-search-location))))
 
 (defun artisan-search--candidates (query)
@@ -307,15 +325,14 @@ again, \\[quit-window] quits.
     (insert (format "Notes search for %S: %d result%s\n\n"
                     query (length hits) (if (= 1 (length hits)) "" "s")))
     (dolist (hit hits)
-      (let ((file (plist-get hit :file)))
-        (insert (format "%s:%d:%d: %s%s: %s\n"
+      (let ((file (plist-get hit :file))
+            (d (artisan-search-describe hit)))
+        (insert (format "%s:%d:%d: %s%s\n"
                         (if (and root (string-prefix-p root file))
                             (substring file (length root))
                           file)
                         (plist-get hit :line) (1+ (plist-get hit :column))
-                        (plist-get hit :title)
-                        (if (plist-get hit :heading) (concat " › " (plist-get hit :heading)) "")
-                        (plist-get hit :snippet)))))
+                        (car d) (if (cdr d) (concat ": " (cdr d)) "")))))
     (goto-char (point-min))
     (compilation--flush-parse (point-min) (point-max))
     hits))

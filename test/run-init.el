@@ -24,6 +24,10 @@
         artisan-knowledge-roots (list notes))
   (require 'artisan)
   (artisan-module-ensure)
+  (require 'artisan-search)
+  (artisan-knowledge-mode 1)
+  ;; Index in the background; searching before it is done waits for it.
+  (artisan-index-update)
   (with-current-buffer (get-buffer-create "*artisan*")
     (let ((inhibit-read-only t))
       (erase-buffer)
@@ -31,7 +35,8 @@
                       artisan-version artisan-module--file))
       (insert (format "Notes: %s\nData:  %s\n\n" notes artisan-data-directory))
       (insert "Try:\n")
-      (dolist (cmd '(artisan-module-info))
+      (dolist (cmd '(artisan-search artisan-search-results artisan-index-status
+                     artisan-index-update artisan-index-rebuild artisan-module-info))
         (when (commandp cmd)
           (insert (format "  M-x %s\n" cmd)))))
     (special-mode)
