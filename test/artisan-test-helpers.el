@@ -20,8 +20,21 @@
   "The package's Lisp directory.")
 
 (defconst artisan-test-corpora
-  (expand-file-name "../shared/corpora/" artisan-test-root)
-  "The shared real note corpora (read-only).")
+  (file-name-as-directory
+   (expand-file-name (or (getenv "ARTISAN_CORPORA") "../shared/corpora/")
+                     artisan-test-root))
+  "The shared real note corpora (read-only): $ARTISAN_CORPORA or ../shared/corpora.")
+
+(defun artisan-test-corpora-p ()
+  "Return non-nil when the real corpora are available."
+  (and (file-directory-p (expand-file-name "worg" artisan-test-corpora))
+       (file-directory-p (expand-file-name "dendron" artisan-test-corpora))))
+
+(defun artisan-test-require-corpora ()
+  "Skip the current spec, saying why, when the real corpora are missing."
+  (unless (artisan-test-corpora-p)
+    (buttercup-skip (format "the real corpora are not in %s (set ARTISAN_CORPORA)"
+                            artisan-test-corpora))))
 
 (defun artisan-test-emacs ()
   "Return the file name of the running Emacs binary."

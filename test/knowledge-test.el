@@ -45,22 +45,28 @@
                                                        artisan-test--corpus))
                        results)))
 
+(defmacro artisan-test--corpus-it (description &rest body)
+  "A spec with DESCRIPTION and BODY, skipped when the corpora are missing."
+  (declare (indent 1))
+  `(it ,description (artisan-test-require-corpora) ,@body))
+
 (describe "Indexing the real corpora"
   (before-all
     (artisan-test-ensure-module)
     (setq artisan-test--corpus (file-name-as-directory (make-temp-file "artisan-corpus-" t))
           artisan-test--corpus-data (file-name-as-directory (make-temp-file "artisan-data-" t)))
-    (copy-directory (expand-file-name "worg" artisan-test-corpora)
-                    (expand-file-name "worg/" artisan-test--corpus) nil t t)
-    (copy-directory (expand-file-name "dendron" artisan-test-corpora)
-                    (expand-file-name "dendron/" artisan-test--corpus) nil t t)
+    (when (artisan-test-corpora-p)
+      (copy-directory (expand-file-name "worg" artisan-test-corpora)
+                      (expand-file-name "worg/" artisan-test--corpus) nil t t)
+      (copy-directory (expand-file-name "dendron" artisan-test-corpora)
+                      (expand-file-name "dendron/" artisan-test--corpus) nil t t))
     (artisan-test--use-corpus))
   (after-all
     (delete-directory artisan-test--corpus t)
     (delete-directory artisan-test--corpus-data t))
   (before-each (artisan-test--use-corpus))
 
-  (it "indexes every note ripgrep sees, and nothing changes on a second update"
+  (artisan-test--corpus-it "indexes every note ripgrep sees, and nothing changes on a second update"
     (let ((first (artisan-index-update t))
           (rg (artisan-test--note-files)))
       (expect (plist-get first :files) :to-equal (length rg))
@@ -71,7 +77,7 @@
         (expect (plist-get second :removed) :to-equal 0)
         (expect (plist-get second :files) :to-equal (length rg)))))
 
-  (it "finds a word that occurs once at its file, line, column and heading"
+  (artisan-test--corpus-it "finds a word that occurs once at its file, line, column and heading"
     (let* ((results (artisan-search-query "willingness"))
            (r (car results))
            (file (expand-file-name "worg/org-contrib/babel/languages/ob-doc-gnuplot.org"
@@ -91,7 +97,7 @@
                 :to-be-truthy))
       (expect (plist-get r :score) :to-be-greater-than 0)))
 
-  (it "ranks the notes titled with the words first"
+  (artisan-test--corpus-it "ranks the notes titled with the words first"
     ;; Two Dendron notes share the title "Packed Circles"; many more
     ;; mention packed-circles in links.
     (let ((results (artisan-search-query "\"Packed Circles\"" 10)))
@@ -102,7 +108,7 @@
               :to-equal '("dendron/vault/dendron.topic.packed-circles.md"
                           "dendron/vault/ext.img.packed-circles.md"))))
 
-  (it "matches a phrase only with its words in order"
+  (artisan-test--corpus-it "matches a phrase only with its words in order"
     (let ((results (artisan-search-query "\"source code blocks\"" 200)))
       (expect (length results) :to-be-greater-than 5)
       (dolist (r results)
@@ -118,7 +124,7 @@
                     :to-be-truthy))))
       (expect (artisan-search-query "\"blocks code source\"") :to-equal nil)))
 
-  (it "filters by tag: Org heading tags and Markdown front-matter tags"
+  (artisan-test--corpus-it "filters by tag: Org heading tags and Markdown front-matter tags"
     (let ((org (artisan-search-query "tag:b_theorem"))
           (md (artisan-test--files (artisan-search-query "tag:stage.germ" 500))))
       (expect (artisan-test--files org) :to-equal '("worg/exporters/beamer/presentation.org"))
@@ -131,7 +137,7 @@
                   (buffer-substring (point-min) (min (point-max) 600)))
                 :to-match "stage\\.germ"))))
 
-  (it "filters by title, path and extension"
+  (artisan-test--corpus-it "filters by title, path and extension"
     (let ((titles (artisan-search-query "title:gnuplot" 50)))
       (expect titles :not :to-be nil)
       (dolist (r titles)
@@ -143,13 +149,13 @@
     (dolist (f (artisan-test--files (artisan-search-query "path:babel gnuplot" 100)))
       (expect f :to-match "babel")))
 
-  (it "folds accents and case: sebastien finds Sébastien"
+  (artisan-test--corpus-it "folds accents and case: sebastien finds Sébastien"
     (let ((files (artisan-test--files (artisan-search-query "sebastien vauban" 50))))
       (expect files :to-contain "worg/org-release-notes.org")
       (expect (artisan-test--files (artisan-search-query "SÉBASTIEN VAUBAN" 50))
               :to-equal files)))
 
-  (it "matches the last word as a prefix while typing, and exactly after a space"
+  (artisan-test--corpus-it "matches the last word as a prefix while typing, and exactly after a space"
     (let ((typing (artisan-search-query "willingn"))
           (typed (artisan-search-query "willingn ")))
       (expect (plist-get (car typing) :fuzzy) :to-be nil)
@@ -158,7 +164,7 @@
       (expect typed :not :to-be nil)
       (dolist (r typed) (expect (plist-get r :fuzzy) :to-be t))))
 
-  (it "excludes words and supports OR"
+  (artisan-test--corpus-it "excludes words and supports OR"
     (let ((gnuplot (length (artisan-search-query "gnuplot " 1000)))
           (without (artisan-search-query "gnuplot -babel " 1000))
           (either (artisan-test--files (artisan-search-query "lilypond OR taskjuggler " 1000))))
@@ -166,12 +172,12 @@
       (expect either :to-contain "worg/org-tutorials/org-taskjuggler-scr.org")
       (expect (seq-some (lambda (f) (string-match-p "lilypond" f)) either) :to-be-truthy)))
 
-  (it "corrects a misspelling when nothing matches exactly"
+  (artisan-test--corpus-it "corrects a misspelling when nothing matches exactly"
     (let ((r (car (artisan-search-query "wilingness "))))
       (expect (plist-get r :fuzzy) :to-be t)
       (expect (plist-get r :file) :to-match "ob-doc-gnuplot\\.org\\'")))
 
-  (it "finds every file ripgrep finds, for a dozen words"
+  (artisan-test--corpus-it "finds every file ripgrep finds, for a dozen words"
     (dolist (word '("fortran" "gnuplot" "sqlite" "lilypond" "ditaa" "plantuml"
                     "graphviz" "ledger" "mathjax" "beamer" "texinfo" "taskjuggler"))
       (let ((rg (mapcar (lambda (f) (file-relative-name f artisan-test--corpus))
@@ -183,17 +189,17 @@
           (unless (member f ours)
             (buttercup-fail "%s: ripgrep finds %s, artisan does not" word f))))))
 
-  (it "signals artisan-query-error for malformed queries"
+  (artisan-test--corpus-it "signals artisan-query-error for malformed queries"
     (dolist (q '("\"unterminated" "emacs OR" "-only" "title:" "a - b"))
       (let ((err (condition-case e (artisan-search-query q) (artisan-error e))))
         (expect (car err) :to-be 'artisan-query-error)
         (expect (cadr err) :to-match "[A-Z]"))))
 
-  (it "rejects arguments of the wrong type"
+  (artisan-test--corpus-it "rejects arguments of the wrong type"
     (expect (artisan-search-query 42) :to-throw 'wrong-type-argument)
     (expect (artisan-search-query "emacs" "ten") :to-throw 'wrong-type-argument))
 
-  (it "drives any completing-read front end through the passthrough style"
+  (artisan-test--corpus-it "drives any completing-read front end through the passthrough style"
     (let* ((completion-category-overrides
             (cons '(artisan-search (styles artisan-passthrough)) completion-category-overrides))
            (all (completion-all-completions "willingness" #'artisan-search--table nil 11
@@ -215,7 +221,7 @@
       (expect (car (artisan-search--candidates "\"open phrase"))
               :to-match "Query error: Unterminated phrase")))
 
-  (it "lists results in a buffer that next-error walks"
+  (artisan-test--corpus-it "lists results in a buffer that next-error walks"
     (save-window-excursion
       (let ((buffer (artisan-search-results "willingness")))
         (with-current-buffer buffer
@@ -236,7 +242,7 @@
           (kill-buffer visited))
         (kill-buffer buffer))))
 
-  (it "reports the index's status"
+  (artisan-test--corpus-it "reports the index's status"
     (save-window-excursion
       (with-current-buffer (artisan-index-status)
         (expect (buffer-string) :to-match (format "Files: +%d\n" (length (artisan-test--note-files))))
