@@ -10,6 +10,7 @@
 pub mod elisp;
 pub mod error;
 pub mod job;
+pub mod startup;
 
 emacs::plugin_is_GPL_compatible!();
 

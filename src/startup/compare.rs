@@ -1,0 +1,525 @@
+//! Comparing two profiles node by node.
+//!
+//! A change is flagged only when it is both statistically supported across
+//! the runs and larger than a floor (2 ms by default): for a regression,
+//! the one-sided Mann-Whitney test asks whether the new samples, lowered by
+//! the floor, still tend to exceed the old ones; the p-values of all nodes
+//! whose medians moved by more than the floor are then held to a false
+//! discovery rate with Benjamini-Hochberg.  Existing nodes are compared by
+//! exclusive time, so a slower library is flagged where the time went and
+//! not again in every ancestor; a library that appears (or disappears) is
+//! compared by its inclusive time, and its descendants are not tested.
+
+use serde::{Deserialize, Serialize};
+
+use super::profile::{Node, Profile};
+use super::stats;
+use super::tree::NodeKind;
+
+/// Default floor: changes smaller than this are never flagged.
+pub const DEFAULT_FLOOR_MS: f64 = 2.0;
+/// Default false discovery rate.
+pub const DEFAULT_ALPHA: f64 = 0.05;
+
+/// What happened to a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Slower, and flagged.
+    Regression,
+    /// Faster, and flagged.
+    Improvement,
+    /// Changed, but not enough or not consistently enough to flag.
+    Unchanged,
+}
+
+impl Status {
+    /// The status's name, as Lisp sees it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Regression => "regression",
+            Status::Improvement => "improvement",
+            Status::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One compared node (or phase, or the total).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delta {
+    /// Names from the root, e.g. `["init", "init", "magit"]`.
+    pub path: Vec<String>,
+    /// The node's kind.
+    pub kind: NodeKind,
+    /// Its library file, if any.
+    pub file: Option<String>,
+    /// `exclusive` or `inclusive`: the quantity compared.
+    pub measure: &'static str,
+    /// Median in the baseline (A), milliseconds.
+    pub a_ms: f64,
+    /// Median in the new profile (B), milliseconds.
+    pub b_ms: f64,
+    /// Present in A / in B.
+    pub in_a: bool,
+    /// Present in B.
+    pub in_b: bool,
+    /// The one-sided p-value in the direction of the change.
+    pub p: f64,
+    /// The verdict.
+    pub status: Status,
+}
+
+impl Delta {
+    /// B minus A.
+    pub fn delta_ms(&self) -> f64 {
+        self.b_ms - self.a_ms
+    }
+}
+
+/// The result of comparing profile B against baseline A.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The total start-up time.
+    pub total: Delta,
+    /// Every phase.
+    pub phases: Vec<Delta>,
+    /// Nodes whose median moved by more than the floor, largest change first.
+    pub nodes: Vec<Delta>,
+    /// The floor used.
+    pub floor_ms: f64,
+    /// The false discovery rate used.
+    pub alpha: f64,
+    /// Remarks (too few runs to flag anything, different Emacs versions...).
+    pub notes: Vec<String>,
+}
+
+impl Comparison {
+    /// The flagged regressions.
+    pub fn regressions(&self) -> impl Iterator<Item = &Delta> {
+        self.nodes.iter().filter(|d| d.status == Status::Regression)
+    }
+}
+
+/// One-sided p-values for "b is more than `floor` above a" and "b is more
+/// than `floor` below a".
+fn directional_p(a: &[f64], b: &[f64], floor: f64) -> (f64, f64) {
+    let b_lowered: Vec<f64> = b.iter().map(|x| x - floor).collect();
+    let a_lowered: Vec<f64> = a.iter().map(|x| x - floor).collect();
+    (
+        stats::mann_whitney_greater(a, &b_lowered),
+        stats::mann_whitney_greater(b, &a_lowered),
+    )
+}
+
+fn median(v: &[f64]) -> f64 {
+    stats::median(v).unwrap_or(0.0)
+}
+
+/// A candidate test before the false discovery rate is applied.
+struct Test {
+    delta: Delta,
+    p_up: f64,
+    p_down: f64,
+}
+
+fn test(
+    path: Vec<String>,
+    node: (&Node, Option<&Node>, Option<&Node>),
+    a: &[f64],
+    b: &[f64],
+    measure: &'static str,
+    floor: f64,
+) -> Test {
+    let (any, in_a, in_b) = node;
+    let (p_up, p_down) = directional_p(a, b, floor);
+    let (a_ms, b_ms) = (median(a), median(b));
+    Test {
+        delta: Delta {
+            path,
+            kind: any.kind,
+            file: any.file.clone(),
+            measure,
+            a_ms,
+            b_ms,
+            in_a: in_a.is_some(),
+            in_b: in_b.is_some(),
+            p: if b_ms >= a_ms { p_up } else { p_down },
+            status: Status::Unchanged,
+        },
+        p_up,
+        p_down,
+    }
+}
+
+fn zeros(n: usize) -> Vec<f64> {
+    vec![0.0; n]
+}
+
+/// Pairs up `a` and `b` children by key, in B's order then A's leftovers.
+fn pair<'x>(a: &'x [Node], b: &'x [Node]) -> Vec<(Option<&'x Node>, Option<&'x Node>)> {
+    let mut out: Vec<(Option<&Node>, Option<&Node>)> = b
+        .iter()
+        .map(|nb| (a.iter().find(|na| na.key == nb.key), Some(nb)))
+        .collect();
+    for na in a {
+        if !b.iter().any(|nb| nb.key == na.key) {
+            out.push((Some(na), None));
+        }
+    }
+    out
+}
+
+fn walk(
+    a: &[Node],
+    b: &[Node],
+    runs: (usize, usize),
+    prefix: &[String],
+    floor: f64,
+    out: &mut Vec<Test>,
+) {
+    for (na, nb) in pair(a, b) {
+        let Some(any) = nb.or(na) else { continue };
+        let mut path = prefix.to_vec();
+        path.push(any.name.clone());
+        match (na, nb) {
+            (Some(x), Some(y)) => {
+                if any.kind != NodeKind::Phase {
+                    out.push(test(
+                        path.clone(),
+                        (any, na, nb),
+                        &x.exclusive_or_zero(),
+                        &y.exclusive_or_zero(),
+                        "exclusive",
+                        floor,
+                    ));
+                }
+                walk(&x.children, &y.children, runs, &path, floor, out);
+            }
+            (None, Some(y)) => out.push(test(
+                path,
+                (any, na, nb),
+                &zeros(runs.0),
+                &y.inclusive_or_zero(),
+                "inclusive",
+                floor,
+            )),
+            (Some(x), None) => out.push(test(
+                path,
+                (any, na, nb),
+                &x.inclusive_or_zero(),
+                &zeros(runs.1),
+                "inclusive",
+                floor,
+            )),
+            (None, None) => {}
+        }
+    }
+}
+
+/// Applies the floor and the false discovery rate to `tests`.
+fn decide(mut tests: Vec<Test>, floor: f64, alpha: f64) -> Vec<Delta> {
+    tests.retain(|t| t.delta.delta_ms().abs() > floor);
+    let p: Vec<f64> = tests
+        .iter()
+        .map(|t| {
+            if t.delta.delta_ms() > 0.0 {
+                t.p_up
+            } else {
+                t.p_down
+            }
+        })
+        .collect();
+    let flags = stats::benjamini_hochberg(&p, alpha);
+    let mut out: Vec<Delta> = tests
+        .into_iter()
+        .zip(flags)
+        .map(|(mut t, flagged)| {
+            if flagged {
+                t.delta.status = if t.delta.delta_ms() > 0.0 {
+                    Status::Regression
+                } else {
+                    Status::Improvement
+                };
+            }
+            t.delta
+        })
+        .collect();
+    out.sort_by(|x, y| y.delta_ms().abs().total_cmp(&x.delta_ms().abs()));
+    out
+}
+
+/// Compares profile `b` against the baseline `a`.
+pub fn compare(a: &Profile, b: &Profile, floor_ms: f64, alpha: f64) -> Comparison {
+    let floor = if floor_ms.is_finite() && floor_ms >= 0.0 {
+        floor_ms
+    } else {
+        DEFAULT_FLOOR_MS
+    };
+    let alpha = if alpha > 0.0 && alpha < 1.0 {
+        alpha
+    } else {
+        DEFAULT_ALPHA
+    };
+    let runs = (a.runs, b.runs);
+
+    let mut node_tests = Vec::new();
+    walk(&a.tree, &b.tree, runs, &[], floor, &mut node_tests);
+    let nodes = decide(node_tests, floor, alpha);
+
+    // Phases, by inclusive time.
+    let mut phase_tests = Vec::new();
+    for (na, nb) in pair(&a.tree, &b.tree) {
+        let Some(any) = nb.or(na) else { continue };
+        if any.kind != NodeKind::Phase {
+            continue;
+        }
+        let xa = na
+            .map(Node::inclusive_or_zero)
+            .unwrap_or_else(|| zeros(a.runs));
+        let xb = nb
+            .map(Node::inclusive_or_zero)
+            .unwrap_or_else(|| zeros(b.runs));
+        phase_tests.push(test(
+            vec![any.name.clone()],
+            (any, na, nb),
+            &xa,
+            &xb,
+            "inclusive",
+            floor,
+        ));
+    }
+    let order: Vec<Vec<String>> = phase_tests.iter().map(|t| t.delta.path.clone()).collect();
+    let decided = decide(phase_tests, floor, alpha);
+    // Keep start-up order, and list unchanged phases too.
+    let phases = order
+        .into_iter()
+        .filter_map(|path| {
+            decided
+                .iter()
+                .find(|d| d.path == path)
+                .cloned()
+                .or_else(|| {
+                    let any = b
+                        .tree
+                        .iter()
+                        .chain(a.tree.iter())
+                        .find(|n| path.first() == Some(&n.name))?;
+                    let na = a.tree.iter().find(|n| n.key == any.key);
+                    let nb = b.tree.iter().find(|n| n.key == any.key);
+                    Some(Delta {
+                        path,
+                        kind: NodeKind::Phase,
+                        file: None,
+                        measure: "inclusive",
+                        a_ms: na.map(Node::median_inclusive).unwrap_or(0.0),
+                        b_ms: nb.map(Node::median_inclusive).unwrap_or(0.0),
+                        in_a: na.is_some(),
+                        in_b: nb.is_some(),
+                        p: 1.0,
+                        status: Status::Unchanged,
+                    })
+                })
+        })
+        .collect();
+
+    // The total, one test.
+    let (p_up, p_down) = directional_p(&a.run_totals, &b.run_totals, floor);
+    let (a_ms, b_ms) = (a.total_ms(), b.total_ms());
+    let p = if b_ms >= a_ms { p_up } else { p_down };
+    let status = if (b_ms - a_ms).abs() <= floor || p > alpha {
+        Status::Unchanged
+    } else if b_ms > a_ms {
+        Status::Regression
+    } else {
+        Status::Improvement
+    };
+    let total = Delta {
+        path: vec!["total".into()],
+        kind: NodeKind::Phase,
+        file: None,
+        measure: "inclusive",
+        a_ms,
+        b_ms,
+        in_a: true,
+        in_b: true,
+        p,
+        status,
+    };
+
+    let mut notes = Vec::new();
+    // The smallest p-value an exact test can reach is 1 / C(n1 + n2, n1).
+    let min_p = stats::mann_whitney_greater(&zeros(a.runs), &vec![1.0; b.runs]);
+    if min_p > alpha {
+        notes.push(format!(
+            "With {} and {} runs no difference can be significant at {}: take profiles \
+             with more runs (at least 4 each).",
+            a.runs, b.runs, alpha
+        ));
+    }
+    if a.emacs_version != b.emacs_version {
+        notes.push(format!(
+            "Different Emacs versions: {} and {}.",
+            a.emacs_version, b.emacs_version
+        ));
+    }
+    if a.ui != b.ui {
+        notes.push(format!("Different user interfaces: {} and {}.", a.ui, b.ui));
+    }
+    Comparison {
+        total,
+        phases,
+        nodes,
+        floor_ms: floor,
+        alpha,
+        notes,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::startup::profile::{merge, FORMAT};
+    use crate::startup::tree::tests::{typical, Script};
+    use crate::startup::tree::RunTree;
+
+    pub(crate) fn profile_of(runs: &[RunTree]) -> Profile {
+        let lists: Vec<&[crate::startup::tree::RunNode]> =
+            runs.iter().map(|r| r.phases.as_slice()).collect();
+        Profile {
+            format: FORMAT,
+            id: "test".into(),
+            date: "2026-01-01 00:00:00".into(),
+            unix_time: 0,
+            runs: runs.len(),
+            warmup: 0,
+            ui: "tty".into(),
+            emacs: "emacs".into(),
+            emacs_version: "28.2".into(),
+            native_comp: false,
+            init_directory: "/cfg/".into(),
+            git: None,
+            packages: vec![],
+            packages_digest: String::new(),
+            settle: 0.0,
+            run_totals: runs.iter().map(|r| r.total_ms).collect(),
+            run_walls: runs.iter().map(|r| Some(r.total_ms + 5.0)).collect(),
+            run_overheads: runs.iter().map(|r| r.overhead_ms).collect(),
+            run_settled: runs.iter().map(|r| r.settled).collect(),
+            outliers: vec![],
+            tree: merge(&lists),
+            hints: vec![],
+            errors: vec![],
+            notes: vec![],
+        }
+    }
+
+    /// The typical start-up with noise: every load gets +-`noise` ms.
+    fn noisy_runs(n: usize, slow_ms: Option<u64>, seed: u64, noise: u64) -> Vec<RunTree> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % (2 * noise + 1)
+        };
+        (0..n)
+            .map(|_| {
+                let mut s = Script::new(30 + next());
+                let mut t = 32 + next();
+                s.mark(t, "init")
+                    .enter(t, "load", "/cfg/init", "load")
+                    .file(t, "/cfg/init.el");
+                t += 1;
+                if let Some(ms) = slow_ms {
+                    s.load(t, "slow")
+                        .file(t + ms, "/cfg/slow.elc")
+                        .leave(t + ms);
+                    t += ms;
+                }
+                for lib in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+                    let d = 5 + next();
+                    s.load(t, lib)
+                        .file(t + d, &format!("/cfg/{lib}.elc"))
+                        .leave(t + d);
+                    t += d;
+                }
+                s.leave(t + 1).mark(t + 2, "after-init");
+                t += 2 + next();
+                s.mark(t, "redisplay-done").mark(t + 1, "settled");
+                s.build()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_clear_regression_is_flagged_and_nothing_else() {
+        let a = profile_of(&noisy_runs(5, None, 1, 2));
+        let b = profile_of(&noisy_runs(5, Some(150), 2, 2));
+        let c = compare(&a, &b, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
+        let flagged: Vec<&Delta> = c.regressions().collect();
+        assert_eq!(flagged.len(), 1, "{:#?}", c.nodes);
+        assert_eq!(flagged[0].path.last().unwrap(), "slow");
+        assert!(!flagged[0].in_a && flagged[0].in_b);
+        assert_eq!(flagged[0].measure, "inclusive");
+        assert!((flagged[0].delta_ms() - 150.0).abs() < 1e-9);
+        assert_eq!(c.total.status, Status::Regression);
+        let init = c.phases.iter().find(|d| d.path == ["init"]).unwrap();
+        assert_eq!(init.status, Status::Regression);
+        assert!(c.notes.is_empty(), "{:?}", c.notes);
+        // And the other way round it is an improvement.
+        let back = compare(&b, &a, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
+        assert_eq!(back.regressions().count(), 0);
+        assert_eq!(back.total.status, Status::Improvement);
+    }
+
+    #[test]
+    fn noise_is_not_flagged() {
+        for seed in 0..20 {
+            let a = profile_of(&noisy_runs(10, Some(150), seed * 2 + 1, 3));
+            let b = profile_of(&noisy_runs(10, Some(150), seed * 2 + 2, 3));
+            let c = compare(&a, &b, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
+            let flagged: Vec<_> = c
+                .nodes
+                .iter()
+                .filter(|d| d.status != Status::Unchanged)
+                .collect();
+            assert!(flagged.is_empty(), "seed {seed}: {flagged:#?}");
+        }
+    }
+
+    #[test]
+    fn a_consistent_change_below_the_floor_is_not_flagged() {
+        let a = profile_of(&[
+            typical(150).build(),
+            typical(150).build(),
+            typical(150).build(),
+            typical(150).build(),
+            typical(150).build(),
+        ]);
+        let b = profile_of(&[
+            typical(151).build(),
+            typical(151).build(),
+            typical(151).build(),
+            typical(151).build(),
+            typical(151).build(),
+        ]);
+        let c = compare(&a, &b, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
+        assert_eq!(c.regressions().count(), 0);
+        assert_eq!(c.total.status, Status::Unchanged);
+        // With a smaller floor the same change is flagged, where it happened.
+        let c = compare(&a, &b, 0.5, DEFAULT_ALPHA);
+        let flagged: Vec<_> = c.regressions().collect();
+        assert_eq!(flagged.len(), 1);
+        assert_eq!(flagged[0].path.last().unwrap(), "slow");
+        assert_eq!(flagged[0].measure, "exclusive");
+    }
+
+    #[test]
+    fn too_few_runs_are_explained() {
+        let a = profile_of(&noisy_runs(2, None, 1, 1));
+        let b = profile_of(&noisy_runs(2, Some(150), 2, 1));
+        let c = compare(&a, &b, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
+        assert_eq!(c.regressions().count(), 0);
+        assert!(c.notes[0].contains("more runs"), "{:?}", c.notes);
+    }
+}
