@@ -31,7 +31,9 @@
                       artisan-version artisan-module--file))
       (insert (format "Notes: %s\nData:  %s\n\n" notes artisan-data-directory))
       (insert "Try:\n")
-      (dolist (cmd '(artisan-module-info))
+      (dolist (cmd '(artisan-module-info artisan-startup-profile artisan-startup-report
+                             artisan-startup-history artisan-gc-monitor-mode
+                             artisan-gc-report))
         (when (commandp cmd)
           (insert (format "  M-x %s\n" cmd)))))
     (special-mode)

@@ -142,10 +142,21 @@ impl Facts {
         );
         facts.packages = meta.get("packages").map(|p| strings(p).len()).unwrap_or(0);
         facts.final_threshold = meta.get("gc-cons-threshold").and_then(|v| v.as_f64());
-        if let Some(serde_json::Value::Object(hooks)) = meta.get("hooks") {
-            for (hook, functions) in hooks {
-                facts.hooks.insert(hook.clone(), strings(functions));
+        match meta.get("hooks") {
+            Some(serde_json::Value::Object(hooks)) => {
+                for (hook, functions) in hooks {
+                    facts.hooks.insert(hook.clone(), strings(functions));
+                }
             }
+            // From Lisp: ((HOOK FUNCTION...) ...).
+            Some(serde_json::Value::Array(hooks)) => {
+                for entry in hooks {
+                    if let [hook, functions @ ..] = strings(entry).as_slice() {
+                        facts.hooks.insert(hook.clone(), functions.to_vec());
+                    }
+                }
+            }
+            _ => {}
         }
         facts
     }
@@ -709,6 +720,8 @@ mod tests {
         let p = profile_of(&[s.build()]);
         let f = facts(&[("hooks", json!({"after-init-hook": ["my-slow-setup"]}))]);
         let h = hints(&p, &f, &Settings::default());
+        let from_lisp = facts(&[("hooks", json!([["after-init-hook", "my-slow-setup"]]))]);
+        assert_eq!(from_lisp.hooks, f.hooks);
         let hook = h.iter().find(|h| h.id == "slow-hook").unwrap();
         assert!(hook
             .title

@@ -56,6 +56,9 @@ pub enum NodeKind {
     Config,
     /// A traced function call (`package-activate-all`).
     Call,
+    /// The `eval-after-load` forms and hooks run after a load: transient,
+    /// merged into the load it follows.
+    AfterLoad,
 }
 
 impl NodeKind {
@@ -69,6 +72,7 @@ impl NodeKind {
             NodeKind::Init => "init",
             NodeKind::Config => "config",
             NodeKind::Call => "call",
+            NodeKind::AfterLoad => "after-load",
         }
     }
 
@@ -78,6 +82,7 @@ impl NodeKind {
             "init" => NodeKind::Init,
             "config" => NodeKind::Config,
             "call" => NodeKind::Call,
+            "after-load" => NodeKind::AfterLoad,
             _ => NodeKind::Load,
         }
     }
@@ -230,13 +235,18 @@ pub fn library_name(file: &str) -> String {
 fn node_for_enter(kind: &str, name: &str, via: &str, t: u64) -> RunNode {
     let kind = NodeKind::from_event(kind);
     let (key, display) = match kind {
-        NodeKind::Load => (format!("load:{name}"), library_name(name)),
+        NodeKind::Load | NodeKind::AfterLoad => {
+            (format!("load:{}", library_name(name)), library_name(name))
+        }
         NodeKind::UsePackage => (format!("use-package:{name}"), format!("use-package {name}")),
         NodeKind::Init => (format!("init:{name}"), format!("{name} :init")),
         NodeKind::Config => (format!("config:{name}"), format!("{name} :config")),
         _ => (format!("call:{name}"), name.to_string()),
     };
     let mut node = RunNode::new(kind, key, display, t);
+    if matches!(kind, NodeKind::Load | NodeKind::AfterLoad) && name.contains('/') {
+        node.file = Some(name.to_string());
+    }
     if !via.is_empty() {
         node.via = Some(via.to_string());
     }
@@ -244,11 +254,40 @@ fn node_for_enter(kind: &str, name: &str, via: &str, t: u64) -> RunNode {
 }
 
 /// Attaches a closed node to the innermost open node, or to the roots.
+///
+/// An after-load node (the `eval-after-load` forms and hooks run once a
+/// file's own forms are done) is merged into the load it follows: the load
+/// ends when they end and their loads become its children.  A load that is
+/// never followed by one did not finish: its pending error (the last signal
+/// raised inside it) becomes its error.
 fn attach(stack: &mut [RunNode], roots: &mut Vec<RunNode>, node: RunNode) {
-    match stack.last_mut() {
-        Some(parent) => parent.children.push(node),
-        None => roots.push(node),
+    let siblings = match stack.last_mut() {
+        Some(parent) => &mut parent.children,
+        None => roots,
+    };
+    if node.kind == NodeKind::AfterLoad {
+        if let Some(load) = siblings.last_mut() {
+            if load.kind == NodeKind::Load
+                && !load.blind
+                && load.file.is_some()
+                && load.file == node.file
+                && load.end <= node.start
+            {
+                load.end = node.end;
+                load.gc.1 = node.gc.1;
+                load.gc_secs.1 = node.gc_secs.1;
+                load.children.extend(node.children);
+                load.error = None;
+                load.incomplete |= node.incomplete;
+                return;
+            }
+        }
+        // Forms run after a load the probe did not see start: keep what
+        // they loaded, in the parent.
+        siblings.extend(node.children);
+        return;
     }
+    siblings.push(node);
 }
 
 /// Builds the tree of one run.
@@ -309,7 +348,9 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
                 match stack.last_mut() {
                     Some(top)
                         if top.kind == NodeKind::Load
-                            && top.file.is_none()
+                            && (top.file.is_none()
+                                || top.file.as_deref().map(library_name)
+                                    == Some(library_name(path)))
                             && top
                                 .key
                                 .strip_prefix("load:")
