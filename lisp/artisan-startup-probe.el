@@ -34,12 +34,16 @@
 ;;   each file, sees each load begin and end, whoever called it; an
 ;;   advice on `do-after-load-evaluation' adds the `eval-after-load'
 ;;   forms that run after it;
-;; - the phases, from advice on `startup--load-user-init-file' and
-;;   `package-activate-all', a watcher on `after-init-time' and functions
-;;   at the ends of the start-up hooks;
+;; - the phases, from advice on `startup--load-user-init-file', a
+;;   watcher on `after-init-time' and functions at the ends of the
+;;   start-up hooks; `package-activate-all' is timed as a call;
 ;; - use-package :init and :config sections, when use-package computes
 ;;   statistics (the probe turns them on before init is read);
 ;; - `gcs-done', `gc-elapsed' and `gc-cons-threshold' at every event.
+;;
+;; Deferred native compilation is turned off in the child (the profiler
+;; kills the child once start-up settled, so no compilation would ever
+;; finish); libraries that have native code already use it.
 ;;
 ;; After `window-setup-hook', the first redisplay and an optional
 ;; settle delay, it writes facts about the session (packages, which
@@ -221,21 +225,21 @@ OPERATION `unlet' ends it."
   (setq artisan-startup-probe--signals (1+ artisan-startup-probe--signals)
         artisan-startup-probe--last-signal (cons error-symbol data)))
 
-(defun artisan-startup-probe--call (kind function &rest args)
-  "Call FUNCTION with ARGS as a node of KIND named after FUNCTION."
+(defun artisan-startup-probe--call (name function &rest args)
+  "Call FUNCTION with ARGS as a `call' node named NAME."
   (if (not artisan-startup-probe--active)
       (apply function args)
-    (artisan-startup-probe--enter kind (symbol-name function) "")
+    (artisan-startup-probe--enter "call" name "")
     (unwind-protect (apply function args)
-      (artisan-startup-probe--leave kind t))))
+      (artisan-startup-probe--leave "call" t))))
 
 (defun artisan-startup-probe--package-activate-all (function &rest args)
   "Time FUNCTION, `package-activate-all', with ARGS."
-  (apply #'artisan-startup-probe--call "call" 'package-activate-all function args))
+  (apply #'artisan-startup-probe--call "package-activate-all" function args))
 
 (defun artisan-startup-probe--package-initialize (function &rest args)
   "Time FUNCTION, `package-initialize', with ARGS."
-  (apply #'artisan-startup-probe--call "call" 'package-initialize function args))
+  (apply #'artisan-startup-probe--call "package-initialize" function args))
 
 (defun artisan-startup-probe--use-package (keyword name after)
   "Record the start (AFTER nil) or end of section KEYWORD of package NAME."
@@ -470,6 +474,9 @@ recording code paths with nothing to record in between."
     (artisan-startup-probe--meta "early-init-file" early-init-file)
     (artisan-startup-probe--meta "custom-file" custom-file)
     (artisan-startup-probe--meta "user-emacs-directory" user-emacs-directory)
+    (artisan-startup-probe--meta "lisp-directory"
+                                 (file-name-as-directory
+                                  (expand-file-name "../lisp" data-directory)))
     (artisan-startup-probe--meta "init-file-had-error" init-file-had-error)
     (artisan-startup-probe--meta "gc-cons-threshold" gc-cons-threshold)
     (artisan-startup-probe--meta "gc-cons-percentage" gc-cons-percentage)
@@ -619,6 +626,13 @@ ARTISAN_PROBE_NOP stays."
           initial-environment
           (artisan-startup-probe--clean-environment initial-environment loadpath))
     (setq load-path (delete probe-dir load-path))
+    ;; Deferred native compilation would start compiling every library
+    ;; that has no native code yet, in processes the profiler kills with
+    ;; the child: every run would pay for starting it, none would finish.
+    ;; The profile measures start-up as it is once compilation is done.
+    (unless (equal (getenv "ARTISAN_PROBE_NATIVE_COMPILE") "1")
+      (dolist (var '(native-comp-deferred-compilation native-comp-jit-compilation))
+        (when (boundp var) (set var nil))))
     (when (and init-dir (not (string= init-dir "")))
       (setq artisan-startup-probe--init-directory init-dir
             user-emacs-directory (file-name-as-directory init-dir)))
@@ -627,10 +641,16 @@ ARTISAN_PROBE_NOP stays."
       (advice-add 'do-after-load-evaluation :around #'artisan-startup-probe--after-load)
       (unless signal-hook-function
         (setq signal-hook-function #'artisan-startup-probe--signal))
-      (advice-add 'package-activate-all :around
-                  #'artisan-startup-probe--package-activate-all)
-      (advice-add 'package-initialize :around
-                  #'artisan-startup-probe--package-initialize)
+      ;; Advised where defined (`package-activate-all' is preloaded);
+      ;; advice around an autoload would time it twice.
+      (dolist (advice '((package-activate-all
+                         . artisan-startup-probe--package-activate-all)
+                        (package-initialize
+                         . artisan-startup-probe--package-initialize)))
+        (if (and (fboundp (car advice)) (not (autoloadp (symbol-function (car advice)))))
+            (advice-add (car advice) :around (cdr advice))
+          (with-eval-after-load 'package
+            (advice-add (car advice) :around (cdr advice)))))
       (add-variable-watcher 'after-init-time #'artisan-startup-probe--after-init-time)
       (add-hook 'before-init-hook #'artisan-startup-probe--before-init -100)
       (add-hook 'after-init-hook #'artisan-startup-probe--after-init-done 100)

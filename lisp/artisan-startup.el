@@ -429,7 +429,7 @@ Phases are expanded, and nodes taking at least 5% of the total."
 
 (defun artisan-startup--name-width ()
   "Return the width of the name column."
-  (max 30 (- (window-width (get-buffer-window (current-buffer) t)) 56)))
+  (max 40 (- (window-width (get-buffer-window (current-buffer) t)) 50)))
 
 (defun artisan-startup--row (node depth path)
   "Insert the row of NODE at DEPTH, whose path is PATH."
@@ -724,7 +724,8 @@ On a use-package node, visit the init file at its `use-package' form."
                  ('regression 'artisan-startup-regression)
                  ('improvement 'artisan-startup-improvement)
                  (_ 'artisan-startup-dim)))
-         (name (cond ((not (plist-get d :in-a)) (concat (plist-get d :name) " (new)"))
+         (name (cond ((plist-get d :moved) (concat (plist-get d :name) " (loaded elsewhere)"))
+                     ((not (plist-get d :in-a)) (concat (plist-get d :name) " (new)"))
                      ((not (plist-get d :in-b)) (concat (plist-get d :name) " (gone)"))
                      (t (plist-get d :name))))
          (start (point)))
@@ -746,7 +747,8 @@ On a use-package node, visit the init file at its `use-package' form."
   "Compare the stored start-up profiles B and A, and show the result.
 A defaults to the baseline (press b in a report to choose it), B
 to the latest profile.  Nodes are compared by exclusive time (new
-or vanished ones by inclusive time); a change is flagged only when
+or vanished ones by inclusive time), without the garbage
+collections that ran inside them; a change is flagged only when
 it exceeds `artisan-startup-regression-floor' and is significant
 across runs (Mann-Whitney test, false discovery rate
 `artisan-startup-alpha').  Return the comparison plist."
@@ -785,8 +787,20 @@ across runs (Mann-Whitney test, false discovery rate
                                         ('regression 'artisan-startup-regression)
                                         ('improvement 'artisan-startup-improvement)
                                         (_ 'default)))))
+          (let ((gc (plist-get c :gc)))
+            (insert (propertize (format "%-9s" "GC") 'face 'artisan-startup-heading)
+                    (format "%s ms → %s ms collecting garbage (%s)%s\n"
+                            (artisan-startup--ms (plist-get gc :a-ms))
+                            (artisan-startup--ms (plist-get gc :b-ms))
+                            (artisan-startup--signed-ms (plist-get gc :delta-ms))
+                            (pcase (plist-get gc :status)
+                              ('regression ", a regression")
+                              ('improvement ", an improvement")
+                              (_ "")))))
           (insert (format "\nFlagged when larger than %s ms and significant at a false \
-discovery rate of %s.\n" (plist-get c :floor-ms) (plist-get c :alpha)))
+discovery rate of %s.  Nodes are compared without the garbage collections \
+that ran inside them (they move when anything before changes).\n"
+                          (plist-get c :floor-ms) (plist-get c :alpha)))
           (dolist (n (plist-get c :notes)) (insert "Note: " n "\n"))
           (insert "\n" (propertize (format "%-12s %-40s %9s %9s %11s\n" "" "Phase"
                                            "baseline" "new" "change")
@@ -813,7 +827,7 @@ discovery rate of %s.\n" (plist-get c :floor-ms) (plist-get c :alpha)))
       ""
     (let* ((lo (apply #'min values))
            (hi (apply #'max values))
-           (span (max (- hi lo) 1e-9))
+           (span (float (max (- hi lo) 1e-9)))
            (n (length artisan-startup--spark-chars)))
       (mapconcat (lambda (v)
                    (string (aref artisan-startup--spark-chars

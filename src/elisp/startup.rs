@@ -526,6 +526,7 @@ fn startup_profile(env: &Env, options: Value<'_>) -> Result<LispJob> {
     let work_dir = get_string(options, ":work-dir")?;
     let history_dir = get_string(options, ":history-dir")?;
     let mode = get_symbol(options, ":mode")?;
+    let native_compile = get(options, ":native-compile")?.is_not_nil();
     let defaults = Settings::default();
     let hints = Settings {
         defer_min_ms: get_number(options, ":defer-min-ms", defaults.defer_min_ms)?,
@@ -567,6 +568,7 @@ fn startup_profile(env: &Env, options: Value<'_>) -> Result<LispJob> {
                 Mode::Record
             },
             hints,
+            native_compile,
         };
         LispJob::spawn("profile", move |progress| harness::run(&options, progress))
     })
@@ -680,6 +682,7 @@ fn delta_plist<'e>(env: &'e Env, d: &Delta) -> Result<Value<'e>> {
             (":status", env.intern(d.status.name())?),
             (":in-a", d.in_a.into_lisp(env)?),
             (":in-b", d.in_b.into_lisp(env)?),
+            (":moved", d.moved.into_lisp(env)?),
         ],
     )
 }
@@ -719,6 +722,7 @@ fn comparison_plist<'e>(
             (":a", side_plist(env, a)?),
             (":b", side_plist(env, b)?),
             (":total", delta_plist(env, &c.total)?),
+            (":gc", delta_plist(env, &c.gc)?),
             (":phases", list(&c.phases)?),
             (":nodes", list(&c.nodes)?),
             (":regressions", list(&regressions)?),

@@ -1,5 +1,18 @@
 //! Comparing two profiles node by node.
 //!
+//! Node times are compared without the garbage collections that ran
+//! inside them: a collection runs wherever allocation crosses the
+//! threshold, so it moves between nodes when anything before changes;
+//! the total time of garbage collection is compared on its own.
+//!
+//! Profiles taken minutes apart run on a machine that may be busier for
+//! one than the other, which slows every node a little.  Node times of B
+//! are therefore divided by the overall speed ratio of B to A (the median
+//! of the ratios of the nodes both have) before they
+//! are tested, so that the library that changed stands out and the ones
+//! that merely ran on a busier machine do not; the total and the phases
+//! are compared as measured.
+//!
 //! A change is flagged only when it is both statistically supported across
 //! the runs and larger than a floor (2 ms by default): for a regression,
 //! the one-sided Mann-Whitney test asks whether the new samples, lowered by
@@ -9,6 +22,8 @@
 //! exclusive time, so a slower library is flagged where the time went and
 //! not again in every ancestor; a library that appears (or disappears) is
 //! compared by its inclusive time, and its descendants are not tested.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +78,9 @@ pub struct Delta {
     pub in_a: bool,
     /// Present in B.
     pub in_b: bool,
+    /// Present in both, but loaded from different places: the other
+    /// profile's occurrence is the one compared.
+    pub moved: bool,
     /// The one-sided p-value in the direction of the change.
     pub p: f64,
     /// The verdict.
@@ -81,6 +99,8 @@ impl Delta {
 pub struct Comparison {
     /// The total start-up time.
     pub total: Delta,
+    /// The total time spent collecting garbage.
+    pub gc: Delta,
     /// Every phase.
     pub phases: Vec<Delta>,
     /// Nodes whose median moved by more than the floor, largest change first.
@@ -143,6 +163,7 @@ fn test(
             b_ms,
             in_a: in_a.is_some(),
             in_b: in_b.is_some(),
+            moved: false,
             p: if b_ms >= a_ms { p_up } else { p_down },
             status: Status::Unchanged,
         },
@@ -169,12 +190,88 @@ fn pair<'x>(a: &'x [Node], b: &'x [Node]) -> Vec<(Option<&'x Node>, Option<&'x N
     out
 }
 
+/// The speed ratio of B to A over the nodes both have: the median of
+/// their ratios, over nodes of at least 1 ms (so that one library that
+/// really changed, however big, does not set it).  `None` with fewer
+/// than five such nodes.
+pub fn speed_ratio(a: &[Node], b: &[Node]) -> Option<f64> {
+    fn collect(a: &[Node], b: &[Node], out: &mut Vec<(f64, f64)>) {
+        for (na, nb) in pair(a, b) {
+            if let (Some(x), Some(y)) = (na, nb) {
+                if x.kind != NodeKind::Phase {
+                    let (ma, mb) = (
+                        median(&x.exclusive_net_or_zero()),
+                        median(&y.exclusive_net_or_zero()),
+                    );
+                    if ma >= 1.0 && mb > 0.0 {
+                        out.push((mb / ma, ma));
+                    }
+                }
+                collect(&x.children, &y.children, out);
+            }
+        }
+    }
+    let mut ratios = Vec::new();
+    collect(a, b, &mut ratios);
+    if ratios.len() < 5 {
+        return None;
+    }
+    let values: Vec<f64> = ratios.iter().map(|r| r.0).collect();
+    stats::median(&values).map(|r| r.clamp(0.5, 2.0))
+}
+
+fn scaled(v: Vec<f64>, scale: f64) -> Vec<f64> {
+    v.into_iter().map(|x| x / scale).collect()
+}
+
+/// Every library of a tree by file, with its inclusive time per run
+/// without garbage collection (a library loads once per run, but not
+/// always from the same place): a library that appears new in one place
+/// may have been loaded elsewhere in the other profile, because another
+/// package now requires it first.
+fn libraries(nodes: &[Node]) -> HashMap<&str, Vec<Option<f64>>> {
+    fn collect<'a>(nodes: &'a [Node], out: &mut HashMap<&'a str, Vec<Option<f64>>>) {
+        for n in nodes {
+            if n.kind == NodeKind::Load {
+                if let Some(f) = &n.file {
+                    let slot = out
+                        .entry(f.as_str())
+                        .or_insert_with(|| vec![None; n.incl.len()]);
+                    for (i, t) in n.incl.iter().enumerate() {
+                        if let (Some(t), Some(cell)) = (t, slot.get_mut(i)) {
+                            if cell.is_none() {
+                                let g = n.gc_ms.get(i).copied().flatten().unwrap_or(0.0);
+                                *cell = Some((t - g).max(0.0));
+                            }
+                        }
+                    }
+                }
+            }
+            collect(&n.children, out);
+        }
+    }
+    let mut out = HashMap::new();
+    collect(nodes, &mut out);
+    out
+}
+
+fn or_zero(v: &[Option<f64>]) -> Vec<f64> {
+    v.iter().map(|x| x.unwrap_or(0.0)).collect()
+}
+
+/// Both trees' libraries.
+struct Elsewhere<'a> {
+    a: HashMap<&'a str, Vec<Option<f64>>>,
+    b: HashMap<&'a str, Vec<Option<f64>>>,
+}
+
 fn walk(
     a: &[Node],
     b: &[Node],
     runs: (usize, usize),
     prefix: &[String],
-    floor: f64,
+    (floor, scale): (f64, f64),
+    elsewhere: &Elsewhere,
     out: &mut Vec<Test>,
 ) {
     for (na, nb) in pair(a, b) {
@@ -184,33 +281,61 @@ fn walk(
         match (na, nb) {
             (Some(x), Some(y)) => {
                 if any.kind != NodeKind::Phase {
-                    out.push(test(
+                    let mut t = test(
                         path.clone(),
                         (any, na, nb),
-                        &x.exclusive_or_zero(),
-                        &y.exclusive_or_zero(),
+                        &x.exclusive_net_or_zero(),
+                        &scaled(y.exclusive_net_or_zero(), scale),
                         "exclusive",
                         floor,
-                    ));
+                    );
+                    t.delta.b_ms = median(&y.exclusive_net_or_zero());
+                    out.push(t);
                 }
-                walk(&x.children, &y.children, runs, &path, floor, out);
+                walk(
+                    &x.children,
+                    &y.children,
+                    runs,
+                    &path,
+                    (floor, scale),
+                    elsewhere,
+                    out,
+                );
             }
-            (None, Some(y)) => out.push(test(
-                path,
-                (any, na, nb),
-                &zeros(runs.0),
-                &y.inclusive_or_zero(),
-                "inclusive",
-                floor,
-            )),
-            (Some(x), None) => out.push(test(
-                path,
-                (any, na, nb),
-                &x.inclusive_or_zero(),
-                &zeros(runs.1),
-                "inclusive",
-                floor,
-            )),
+            (None, Some(y)) => {
+                let moved = y.file.as_deref().and_then(|f| elsewhere.a.get(f));
+                let base = moved.map(|m| or_zero(m)).unwrap_or_else(|| zeros(runs.0));
+                let mut t = test(
+                    path,
+                    (any, moved.map(|_| any), nb),
+                    &base,
+                    &scaled(y.inclusive_net_or_zero(), scale),
+                    "inclusive",
+                    floor,
+                );
+                t.delta.b_ms = median(&y.inclusive_net_or_zero());
+                t.delta.moved = moved.is_some();
+                out.push(t);
+            }
+            (Some(x), None) => {
+                let moved = x.file.as_deref().and_then(|f| elsewhere.b.get(f));
+                let other = moved
+                    .map(|m| scaled(or_zero(m), scale))
+                    .unwrap_or_else(|| zeros(runs.1));
+                let mut t = test(
+                    path,
+                    (any, na, moved.map(|_| any)),
+                    &x.inclusive_net_or_zero(),
+                    &other,
+                    "inclusive",
+                    floor,
+                );
+                if let Some(m) = moved {
+                    t.delta.b_ms = median(&or_zero(m));
+                }
+                t.delta.moved = moved.is_some();
+                out.push(t);
+            }
             (None, None) => {}
         }
     }
@@ -248,6 +373,19 @@ fn decide(mut tests: Vec<Test>, floor: f64, alpha: f64) -> Vec<Delta> {
     out
 }
 
+/// Milliseconds of garbage collection per run, over all phases.
+fn gc_per_run(p: &Profile) -> Vec<f64> {
+    (0..p.runs)
+        .map(|i| {
+            p.tree
+                .iter()
+                .filter(|n| n.kind == NodeKind::Phase)
+                .filter_map(|n| n.gc_ms.get(i).copied().flatten())
+                .sum()
+        })
+        .collect()
+}
+
 /// Compares profile `b` against the baseline `a`.
 pub fn compare(a: &Profile, b: &Profile, floor_ms: f64, alpha: f64) -> Comparison {
     let floor = if floor_ms.is_finite() && floor_ms >= 0.0 {
@@ -262,8 +400,21 @@ pub fn compare(a: &Profile, b: &Profile, floor_ms: f64, alpha: f64) -> Compariso
     };
     let runs = (a.runs, b.runs);
 
+    let scale = speed_ratio(&a.tree, &b.tree).unwrap_or(1.0);
+    let elsewhere = Elsewhere {
+        a: libraries(&a.tree),
+        b: libraries(&b.tree),
+    };
     let mut node_tests = Vec::new();
-    walk(&a.tree, &b.tree, runs, &[], floor, &mut node_tests);
+    walk(
+        &a.tree,
+        &b.tree,
+        runs,
+        &[],
+        (floor, scale),
+        &elsewhere,
+        &mut node_tests,
+    );
     let nodes = decide(node_tests, floor, alpha);
 
     // Phases, by inclusive time.
@@ -315,6 +466,7 @@ pub fn compare(a: &Profile, b: &Profile, floor_ms: f64, alpha: f64) -> Compariso
                         b_ms: nb.map(Node::median_inclusive).unwrap_or(0.0),
                         in_a: na.is_some(),
                         in_b: nb.is_some(),
+                        moved: false,
                         p: 1.0,
                         status: Status::Unchanged,
                     })
@@ -322,29 +474,34 @@ pub fn compare(a: &Profile, b: &Profile, floor_ms: f64, alpha: f64) -> Compariso
         })
         .collect();
 
-    // The total, one test.
-    let (p_up, p_down) = directional_p(&a.run_totals, &b.run_totals, floor);
-    let (a_ms, b_ms) = (a.total_ms(), b.total_ms());
-    let p = if b_ms >= a_ms { p_up } else { p_down };
-    let status = if (b_ms - a_ms).abs() <= floor || p > alpha {
-        Status::Unchanged
-    } else if b_ms > a_ms {
-        Status::Regression
-    } else {
-        Status::Improvement
+    // The total, and the time collecting garbage: one test each.
+    let single = |name: &str, xa: &[f64], xb: &[f64]| -> Delta {
+        let (p_up, p_down) = directional_p(xa, xb, floor);
+        let (a_ms, b_ms) = (median(xa), median(xb));
+        let p = if b_ms >= a_ms { p_up } else { p_down };
+        let status = if (b_ms - a_ms).abs() <= floor || p > alpha {
+            Status::Unchanged
+        } else if b_ms > a_ms {
+            Status::Regression
+        } else {
+            Status::Improvement
+        };
+        Delta {
+            path: vec![name.into()],
+            kind: NodeKind::Phase,
+            file: None,
+            measure: "inclusive",
+            a_ms,
+            b_ms,
+            in_a: true,
+            in_b: true,
+            moved: false,
+            p,
+            status,
+        }
     };
-    let total = Delta {
-        path: vec!["total".into()],
-        kind: NodeKind::Phase,
-        file: None,
-        measure: "inclusive",
-        a_ms,
-        b_ms,
-        in_a: true,
-        in_b: true,
-        p,
-        status,
-    };
+    let total = single("total", &a.run_totals, &b.run_totals);
+    let gc = single("garbage collection", &gc_per_run(a), &gc_per_run(b));
 
     let mut notes = Vec::new();
     // The smallest p-value an exact test can reach is 1 / C(n1 + n2, n1).
@@ -354,6 +511,15 @@ pub fn compare(a: &Profile, b: &Profile, floor_ms: f64, alpha: f64) -> Compariso
             "With {} and {} runs no difference can be significant at {}: take profiles \
              with more runs (at least 4 each).",
             a.runs, b.runs, alpha
+        ));
+    }
+    if (scale - 1.0).abs() > 0.05 {
+        notes.push(format!(
+            "The new profile ran {:.0}% {} overall, across the libraries both load (a \
+             busier or idler machine, or a change that affects everything); node changes \
+             are judged relative to that.",
+            100.0 * (scale - 1.0).abs(),
+            if scale > 1.0 { "slower" } else { "faster" }
         ));
     }
     if a.emacs_version != b.emacs_version {
@@ -367,6 +533,7 @@ pub fn compare(a: &Profile, b: &Profile, floor_ms: f64, alpha: f64) -> Compariso
     }
     Comparison {
         total,
+        gc,
         phases,
         nodes,
         floor_ms: floor,
@@ -424,8 +591,9 @@ pub(crate) mod tests {
         };
         (0..n)
             .map(|_| {
-                let mut s = Script::new(30 + next());
-                let mut t = 32 + next();
+                let first_lisp = 30 + next();
+                let mut s = Script::new(first_lisp);
+                let mut t = first_lisp + 2 + next();
                 s.mark(t, "init")
                     .enter(t, "load", "/cfg/init", "load")
                     .file(t, "/cfg/init.el");
@@ -512,6 +680,55 @@ pub(crate) mod tests {
         assert_eq!(flagged.len(), 1);
         assert_eq!(flagged[0].path.last().unwrap(), "slow");
         assert_eq!(flagged[0].measure, "exclusive");
+    }
+
+    #[test]
+    fn a_busier_machine_does_not_flag_every_library() {
+        // B ran 30 % slower across the board, and gained the slow package.
+        let a = profile_of(&noisy_runs(8, None, 11, 1));
+        let mut b = profile_of(&noisy_runs(8, Some(150), 12, 1));
+        fn slow_down(nodes: &mut [Node]) {
+            for n in nodes {
+                for v in n.incl.iter_mut().chain(n.excl.iter_mut()).flatten() {
+                    *v *= 1.3;
+                }
+                slow_down(&mut n.children);
+            }
+        }
+        slow_down(&mut b.tree);
+        let ratio = speed_ratio(&a.tree, &b.tree).unwrap();
+        assert!((ratio - 1.3).abs() < 0.1, "{ratio}");
+        let c = compare(&a, &b, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
+        let flagged: Vec<&str> = c
+            .regressions()
+            .map(|d| d.path.last().unwrap().as_str())
+            .collect();
+        assert_eq!(flagged, vec!["slow"], "{:#?}", c.nodes);
+        assert!(c.notes.iter().any(|n| n.contains("30% slower")), "{:?}", c.notes);
+    }
+
+    #[test]
+    fn a_library_loaded_elsewhere_is_moved_not_new() {
+        // In A, a loads x; in B, c loads x first (and a finds it loaded).
+        let run = |moved: bool, jitter: u64| {
+            let mut s = Script::new(10 + jitter);
+            s.mark(12 + jitter, "init").load(20, "a").file(20, "/cfg/a.elc");
+            if moved {
+                s.leave(22).load(22, "c").file(22, "/cfg/c.elc");
+                s.load(23, "x").file(28, "/cfg/x.elc").leave(28);
+                s.leave(29);
+            } else {
+                s.load(21, "x").file(26, "/cfg/x.elc").leave(26);
+                s.leave(27).load(27, "c").file(27, "/cfg/c.elc").leave(29);
+            }
+            s.mark(30, "settled");
+            s.build()
+        };
+        let a = profile_of(&(0..5).map(|i| run(false, i % 2)).collect::<Vec<_>>());
+        let b = profile_of(&(0..5).map(|i| run(true, i % 2)).collect::<Vec<_>>());
+        let c = compare(&a, &b, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
+        assert_eq!(c.regressions().count(), 0, "{:#?}", c.nodes);
+        assert!(c.nodes.iter().all(|d| d.status == Status::Unchanged));
     }
 
     #[test]

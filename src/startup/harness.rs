@@ -109,6 +109,8 @@ pub struct Options {
     pub mode: Mode,
     /// Hint thresholds.
     pub hints: Settings,
+    /// Whether the children may start deferred native compilation.
+    pub native_compile: bool,
 }
 
 /// Timing of one run without the probe (bare mode).
@@ -200,6 +202,9 @@ pub fn child_env(options: &Options, probe_dir: &Path, out_file: &Path) -> Vec<(S
             "ARTISAN_PROBE_INIT_DIR".into(),
             options.init_directory.to_string_lossy().to_string(),
         );
+    }
+    if options.native_compile {
+        env.insert("ARTISAN_PROBE_NATIVE_COMPILE".into(), "1".into());
     }
     env.insert("ARTISAN_PROBE_SETTLE".into(), format!("{}", options.settle));
     env.insert("ARTISAN_PROBE_STALL".into(), format!("{}", options.stall));
@@ -572,6 +577,7 @@ mod tests {
             history_dir: None,
             mode: Mode::Record,
             hints: Settings::default(),
+            native_compile: false,
         }
     }
 

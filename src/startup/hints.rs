@@ -86,6 +86,8 @@ pub struct Facts {
     pub final_threshold: Option<f64>,
     /// Functions on the start-up hooks, by hook.
     pub hooks: BTreeMap<String, Vec<String>>,
+    /// Emacs' own Lisp directory.
+    pub lisp_directory: Option<String>,
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -142,6 +144,10 @@ impl Facts {
         );
         facts.packages = meta.get("packages").map(|p| strings(p).len()).unwrap_or(0);
         facts.final_threshold = meta.get("gc-cons-threshold").and_then(|v| v.as_f64());
+        facts.lisp_directory = meta
+            .get("lisp-directory")
+            .and_then(|v| v.as_str())
+            .map(String::from);
         match meta.get("hooks") {
             Some(serde_json::Value::Object(hooks)) => {
                 for (hook, functions) in hooks {
@@ -159,6 +165,23 @@ impl Facts {
             _ => {}
         }
         facts
+    }
+
+    /// Whether a source file is one that is meant to be loaded as source:
+    /// Emacs' own data files, site start-up files, autoloads and package
+    /// descriptions.
+    fn source_by_design(&self, file: &str) -> bool {
+        let base = file.rsplit('/').next().unwrap_or(file);
+        let base = base.strip_suffix(".gz").unwrap_or(base);
+        ["subdirs.el", "leim-list.el"].contains(&base)
+            || ["-autoloads.el", "-pkg.el", "loaddefs.el"]
+                .iter()
+                .any(|s| base.ends_with(s))
+            || file.starts_with("/etc/")
+            || self
+                .lisp_directory
+                .as_deref()
+                .is_some_and(|d| !d.is_empty() && file.starts_with(d))
     }
 
     fn is_config_file(&self, file: &str) -> bool {
@@ -360,6 +383,7 @@ fn uncompiled(profile: &Profile, facts: &Facts, out: &mut Vec<Hint>) {
                 if node.kind == NodeKind::Load
                     && source
                     && !facts.is_config_file(file)
+                    && !facts.source_by_design(file)
                     && seen.insert(file.clone())
                 {
                     found.push((node.median_inclusive(), file.clone()));
@@ -671,11 +695,18 @@ mod tests {
             .load(11, "raw")
             .file(19, "/cfg/lisp/raw.el")
             .leave(19)
+            .load(19, "subdirs")
+            .file(19, "/usr/share/emacs/site-lisp/subdirs.el")
+            .leave(19)
+            .load(19, "uni-bidi")
+            .file(19, "/usr/share/emacs/28.2/lisp/international/uni-bidi.el")
+            .leave(19)
             .file(20, "/cfg/init.el")
             .leave(20)
             .mark(21, "settled");
         let p = profile_of(&[s.build()]);
-        let h = hints(&p, &facts(&[]), &Settings::default());
+        let f = facts(&[("lisp-directory", json!("/usr/share/emacs/28.2/lisp/"))]);
+        let h = hints(&p, &f, &Settings::default());
         let u = h.iter().find(|h| h.id == "uncompiled").unwrap();
         assert_eq!(u.files, vec!["/cfg/lisp/raw.el"]);
         assert!(u.title.starts_with("1 library loaded from source"));

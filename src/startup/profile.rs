@@ -41,6 +41,9 @@ pub struct Node {
     pub gc_count: Vec<Option<f64>>,
     /// Milliseconds of garbage collection per run (inclusive).
     pub gc_ms: Vec<Option<f64>>,
+    /// Milliseconds of garbage collection per run outside the children.
+    #[serde(default)]
+    pub gc_excl_ms: Vec<Option<f64>>,
     /// `gc-cons-threshold` when a phase began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
@@ -98,6 +101,16 @@ fn present(samples: &[Option<f64>]) -> Vec<f64> {
     samples.iter().flatten().copied().collect()
 }
 
+fn net(time: &[Option<f64>], gc: &[Option<f64>]) -> Vec<f64> {
+    time.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let g = gc.get(i).copied().flatten().unwrap_or(0.0);
+            (t.unwrap_or(0.0) - g).max(0.0)
+        })
+        .collect()
+}
+
 /// Rounds to microseconds, which keeps stored profiles compact.
 fn round_ms(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
@@ -142,6 +155,20 @@ impl Node {
     /// Exclusive samples with absent runs counted as zero.
     pub fn exclusive_or_zero(&self) -> Vec<f64> {
         self.excl.iter().map(|x| x.unwrap_or(0.0)).collect()
+    }
+
+    /// Exclusive samples without garbage collection (absent runs count as
+    /// zero).  A collection runs where the allocation that triggers it
+    /// happens to cross the threshold, so it shifts between nodes from
+    /// one configuration to the next; comparisons leave it out.
+    pub fn exclusive_net_or_zero(&self) -> Vec<f64> {
+        net(&self.excl, &self.gc_excl_ms)
+    }
+
+    /// Inclusive samples without garbage collection (absent runs count as
+    /// zero).
+    pub fn inclusive_net_or_zero(&self) -> Vec<f64> {
+        net(&self.incl, &self.gc_ms)
     }
 
     /// Visits the node and its descendants with their depth.
@@ -207,6 +234,7 @@ fn merge_group(n: usize, key: String, members: &[(usize, &RunNode)]) -> Option<N
         excl: vec![None; n],
         gc_count: vec![None; n],
         gc_ms: vec![None; n],
+        gc_excl_ms: vec![None; n],
         threshold: first.threshold,
         errors: Vec::new(),
         incomplete: 0,
@@ -225,6 +253,8 @@ fn merge_group(n: usize, key: String, members: &[(usize, &RunNode)]) -> Option<N
         slot(&mut node.excl, member.exclusive_ms());
         slot(&mut node.gc_count, member.gc_count());
         slot(&mut node.gc_ms, member.gc_ms());
+        let child_gc: f64 = member.children.iter().map(RunNode::gc_ms).sum();
+        slot(&mut node.gc_excl_ms, (member.gc_ms() - child_gc).max(0.0));
         if let Some(e) = &member.error {
             if !node.errors.contains(e) {
                 node.errors.push(e.clone());

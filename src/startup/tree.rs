@@ -265,6 +265,29 @@ fn attach(stack: &mut [RunNode], roots: &mut Vec<RunNode>, node: RunNode) {
         Some(parent) => &mut parent.children,
         None => roots,
     };
+    if node.kind == NodeKind::Init {
+        // use-package ends its :init statistics after everything that
+        // follows the section (the package's `require', :config): the
+        // section really ends where those begin.
+        let mut node = node;
+        let package = node.key.strip_prefix("init:").unwrap_or("").to_string();
+        let split = node.children.iter().position(|c| {
+            (c.kind == NodeKind::Load && c.name == package)
+                || (c.kind == NodeKind::Config && c.key == format!("config:{package}"))
+        });
+        let moved = match split {
+            Some(k) => node.children.split_off(k),
+            None => Vec::new(),
+        };
+        if let Some(first) = moved.first() {
+            node.end = first.start;
+            node.gc.1 = first.gc.0;
+            node.gc_secs.1 = first.gc_secs.0;
+        }
+        siblings.push(node);
+        siblings.extend(moved);
+        return;
+    }
     if node.kind == NodeKind::AfterLoad {
         if let Some(load) = siblings.last_mut() {
             if load.kind == NodeKind::Load
@@ -835,6 +858,60 @@ pub(crate) mod tests {
         let config = find(&run.phases, "pkg :config").unwrap();
         assert!(config.incomplete);
         assert_eq!(config.end, SPAWN + 20 * MS);
+    }
+
+    #[test]
+    fn use_package_init_sections_end_where_the_package_loads() {
+        let mut s = Script::new(10);
+        s.mark(10, "init")
+            .enter(10, "use-package", "pkg", "")
+            .enter(11, "init", "pkg", "")
+            .load(12, "/cfg/init-dep") // loaded by the :init body
+            .leave(13)
+            .load(14, "/cfg/pkg")
+            .leave(20)
+            .enter(20, "config", "pkg", "")
+            .leave_as(25, "config", true, None)
+            .leave_as(26, "init", true, None)
+            .leave_as(26, "use-package", true, None)
+            .mark(27, "settled");
+        let run = s.build();
+        let block = find(&run.phases, "use-package pkg").unwrap();
+        let names: Vec<&str> = block.children.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["pkg :init", "pkg", "pkg :config"]);
+        let init = &block.children[0];
+        assert_eq!(init.children[0].name, "init-dep");
+        assert!((init.inclusive_ms() - 3.0).abs() < 1e-9);
+        assert!((block.inclusive_ms() - 16.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn after_load_forms_belong_to_their_load() {
+        let mut s = Script::new(10);
+        s.mark(10, "init")
+            .enter(10, "load", "/cfg/init.el", "load")
+            .enter(11, "load", "/cfg/a.elc", "require")
+            .leave(14)
+            .enter(14, "after-load", "/cfg/a.elc", "")
+            .enter(15, "load", "/cfg/b.elc", "load")
+            .leave(17)
+            .enter(17, "after-load", "/cfg/b.elc", "")
+            .leave_as(17, "after-load", true, None)
+            .leave_as(18, "after-load", true, None)
+            // A load that fails: no after-load follows, the error stays.
+            .enter(18, "load", "/cfg/bad.el", "require")
+            .leave_as(19, "load", true, Some("Boom"))
+            .leave_as(19, "load", true, Some("Boom"))
+            .mark(20, "settled");
+        let run = s.build();
+        let a = find(&run.phases, "a").unwrap();
+        assert!((a.inclusive_ms() - 7.0).abs() < 1e-9);
+        assert_eq!(a.children.len(), 1);
+        assert_eq!(a.children[0].name, "b");
+        assert!(a.error.is_none());
+        assert!(find(&run.phases, "b").unwrap().error.is_none());
+        assert_eq!(run.errors.len(), 1);
+        assert_eq!(run.errors[0].place, "/cfg/bad.el");
     }
 
     #[test]
