@@ -120,7 +120,7 @@ previous one), :rss-kb and :threshold."
                              :threshold (aref r 4))))))
 
 (defun artisan-gc--quantile (sorted q)
-  "Return the Q-quantile of the SORTED numbers."
+  "Return from the numbers SORTED (ascending) their quantile Q."
   (when sorted
     (nth (min (1- (length sorted)) (floor (* q (length sorted)))) sorted)))
 

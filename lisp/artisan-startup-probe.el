@@ -129,6 +129,9 @@ Each is nil for a binding that is not recorded, or the value of
 (defvar artisan-startup-probe--init-directory nil
   "The configuration directory to use instead of the default, or nil.")
 
+(defvar artisan-startup-probe--native-compile nil
+  "Non-nil to leave deferred native compilation on in this Emacs.")
+
 ;;;; Recording
 
 (defun artisan-startup-probe--lisp-now ()
@@ -210,8 +213,28 @@ OPERATION `unlet' ends it."
              (error-message-string artisan-startup-probe--last-signal)
            t)))))))
 
+(defvar artisan-startup-probe--pending-advice nil
+  "Advice to add once its function is defined: (FUNCTION . ADVICE) pairs.")
+
+(defun artisan-startup-probe--add-pending-advice ()
+  "Add the pending advice whose functions are now defined."
+  (dolist (pending artisan-startup-probe--pending-advice)
+    (when (and (fboundp (car pending))
+               (not (autoloadp (symbol-function (car pending)))))
+      (advice-add (car pending) (cadr pending) (cddr pending))
+      (setq artisan-startup-probe--pending-advice
+            (delq pending artisan-startup-probe--pending-advice)))))
+
+(defun artisan-startup-probe--advise (function how advice)
+  "Advise FUNCTION, HOW with ADVICE, now or once FUNCTION is defined.
+Advice around an autoload would time the call twice."
+  (push (cons function (cons how advice)) artisan-startup-probe--pending-advice)
+  (artisan-startup-probe--add-pending-advice))
+
 (defun artisan-startup-probe--after-load (function file)
   "Time FUNCTION, `do-after-load-evaluation', on FILE."
+  (when artisan-startup-probe--pending-advice
+    (artisan-startup-probe--add-pending-advice))
   (if (not artisan-startup-probe--active)
       (funcall function file)
     (aset artisan-startup-probe--counts 1
@@ -226,7 +249,7 @@ OPERATION `unlet' ends it."
         artisan-startup-probe--last-signal (cons error-symbol data)))
 
 (defun artisan-startup-probe--call (name function &rest args)
-  "Call FUNCTION with ARGS as a `call' node named NAME."
+  "As a `call' node named NAME, call FUNCTION with ARGS."
   (if (not artisan-startup-probe--active)
       (apply function args)
     (artisan-startup-probe--enter "call" name "")
@@ -242,7 +265,7 @@ OPERATION `unlet' ends it."
   (apply #'artisan-startup-probe--call "package-initialize" function args))
 
 (defun artisan-startup-probe--use-package (keyword name after)
-  "Record the start (AFTER nil) or end of section KEYWORD of package NAME."
+  "Record that section KEYWORD of package NAME starts (AFTER nil) or ends."
   (when artisan-startup-probe--active
     (let ((kind (cdr (assq keyword '((:use-package . "use-package")
                                      (:init . "init")
@@ -260,6 +283,14 @@ OPERATION `unlet' ends it."
   "Run FUNCTION, `startup--load-user-init-file', with ARGS, marking phases.
 Its third argument is non-nil for init.el and nil for early-init.el."
   (let ((early (not (nth 2 args))))
+    (when (and early (not artisan-startup-probe--native-compile))
+      ;; Deferred native compilation would start compiling every library
+      ;; that has no native code yet, in processes the profiler kills
+      ;; with the child: every run would pay for starting it, none would
+      ;; finish.  The profile measures start-up as it is once compilation
+      ;; is done.  (Set here: `command-line' resets it before early-init.)
+      (dolist (var '(native-comp-deferred-compilation native-comp-jit-compilation))
+        (when (boundp var) (set var nil))))
     (artisan-startup-probe--mark (if early "early-init" "init"))
     (when (and artisan-startup-probe--init-directory (not early))
       ;; Profiling another configuration: skip ~/.emacs, so that its
@@ -626,14 +657,13 @@ ARTISAN_PROBE_NOP stays."
           initial-environment
           (artisan-startup-probe--clean-environment initial-environment loadpath))
     (setq load-path (delete probe-dir load-path))
-    ;; Deferred native compilation would start compiling every library
-    ;; that has no native code yet, in processes the profiler kills with
-    ;; the child: every run would pay for starting it, none would finish.
-    ;; The profile measures start-up as it is once compilation is done.
-    (unless (equal (getenv "ARTISAN_PROBE_NATIVE_COMPILE") "1")
-      (dolist (var '(native-comp-deferred-compilation native-comp-jit-compilation))
-        (when (boundp var) (set var nil))))
-    (when (and init-dir (not (string= init-dir "")))
+    (setq artisan-startup-probe--native-compile
+          (equal (getenv "ARTISAN_PROBE_NATIVE_COMPILE") "1"))
+    ;; Profiling a configuration other than the one this Emacs found by
+    ;; itself (Emacs 28 has no --init-directory): point
+    ;; `user-emacs-directory' there, early-init.el and init.el follow.
+    (when (and init-dir (not (string= init-dir ""))
+               (not (file-equal-p init-dir user-emacs-directory)))
       (setq artisan-startup-probe--init-directory init-dir
             user-emacs-directory (file-name-as-directory init-dir)))
     (when (eq mode 'record)
@@ -641,16 +671,10 @@ ARTISAN_PROBE_NOP stays."
       (advice-add 'do-after-load-evaluation :around #'artisan-startup-probe--after-load)
       (unless signal-hook-function
         (setq signal-hook-function #'artisan-startup-probe--signal))
-      ;; Advised where defined (`package-activate-all' is preloaded);
-      ;; advice around an autoload would time it twice.
-      (dolist (advice '((package-activate-all
-                         . artisan-startup-probe--package-activate-all)
-                        (package-initialize
-                         . artisan-startup-probe--package-initialize)))
-        (if (and (fboundp (car advice)) (not (autoloadp (symbol-function (car advice)))))
-            (advice-add (car advice) :around (cdr advice))
-          (with-eval-after-load 'package
-            (advice-add (car advice) :around (cdr advice)))))
+      (artisan-startup-probe--advise 'package-activate-all :around
+                                     #'artisan-startup-probe--package-activate-all)
+      (artisan-startup-probe--advise 'package-initialize :around
+                                     #'artisan-startup-probe--package-initialize)
       (add-variable-watcher 'after-init-time #'artisan-startup-probe--after-init-time)
       (add-hook 'before-init-hook #'artisan-startup-probe--before-init -100)
       (add-hook 'after-init-hook #'artisan-startup-probe--after-init-done 100)
@@ -659,9 +683,8 @@ ARTISAN_PROBE_NOP stays."
       ;; use-package reports its sections when it computes statistics.
       (unless (boundp 'use-package-compute-statistics)
         (setq use-package-compute-statistics t))
-      (with-eval-after-load 'use-package-core
-        (advice-add 'use-package-statistics-gather :before
-                    #'artisan-startup-probe--use-package))
+      (artisan-startup-probe--advise 'use-package-statistics-gather :before
+                                     #'artisan-startup-probe--use-package)
       (setq command-error-function
             (artisan-startup-probe--command-error command-error-function))
       (setq artisan-startup-probe--active t))

@@ -145,17 +145,6 @@ after this long; the report shows the question."
   "Return the directory where profiles and their history are kept."
   (file-name-as-directory (artisan-data-file "startup")))
 
-(defun artisan-startup--default-init-directory ()
-  "Return the configuration directory a fresh Emacs would use.
-Like Emacs: ~/.emacs.d/ when it (or ~/.emacs) exists, otherwise the
-XDG directory when that exists, otherwise ~/.emacs.d/."
-  (let ((home-d (expand-file-name "~/.emacs.d/"))
-        (xdg (expand-file-name "emacs/" (or (getenv "XDG_CONFIG_HOME") "~/.config"))))
-    (cond ((or (file-exists-p home-d) (file-exists-p (expand-file-name "~/.emacs")))
-           home-d)
-          ((file-exists-p xdg) xdg)
-          (t home-d))))
-
 (defun artisan-startup--default-ui ()
   "Return the user interface this Emacs uses: `daemon', `gui' or `tty'."
   (cond ((daemonp) 'daemon)
@@ -219,9 +208,7 @@ MODE and ENV are its keywords."
           :env (artisan-startup--environment env)
           :cwd (expand-file-name "~/")
           :init-directory init-directory
-          :set-init-directory (not (file-equal-p
-                                    init-directory
-                                    (artisan-startup--default-init-directory)))
+          :set-init-directory t
           :probe (artisan-startup--probe-file)
           :module (and (not (eq mode 'bare)) (artisan-module-ensure))
           :work-dir (make-temp-file "artisan-startup-" t)
@@ -232,15 +219,15 @@ MODE and ENV are its keywords."
 ;;;###autoload
 (cl-defun artisan-startup-profile (&key (runs artisan-startup-runs)
                                         (warmup artisan-startup-warmup)
-                                        emacs init-directory ui settle timeout
-                                        wait (record t) mode env)
+                                        init-directory emacs ui settle timeout
+                                        env (record t) mode wait)
   "Profile the start-up of your Emacs configuration.
-Start Emacs WARMUP times and then RUNS times as child processes,
-one after another, each running the real early-init.el and init.el
-of INIT-DIRECTORY (default `user-emacs-directory') with a probe,
-and exiting by itself once start-up has settled.  The children run
-on a worker thread, so Emacs stays responsive; \\[artisan-cancel-jobs]
-cancels them.
+Start Emacs RUNS times as child processes, after WARMUP runs that
+are discarded, one after another, each running the real
+early-init.el and init.el of INIT-DIRECTORY (default
+`user-emacs-directory') with a probe, and exiting by itself once
+start-up has settled.  The children run on a worker thread, so
+Emacs stays responsive; \\[artisan-cancel-jobs] cancels them.
 
 EMACS is the binary (default `artisan-startup-emacs', or this
 Emacs'); UI is `tty' (on a pseudo-terminal), `gui' (needs a
@@ -355,8 +342,8 @@ Each says whether its total regressed (:regression) or improved
   "Hash table of the expanded node paths.")
 
 (defvar-local artisan-startup--sort nil
-  "How siblings are sorted: nil (start order), `inclusive', `exclusive',
-`gc' or `name'.")
+  "How siblings are sorted in the report.
+nil (start order), `inclusive', `exclusive', `gc' or `name'.")
 
 (defvar artisan-startup-report-mode-map
   (let ((map (make-sparse-keymap)))
@@ -395,7 +382,7 @@ their milliseconds, and the share of the total.
   (artisan-startup--render))
 
 (defun artisan-startup--node-path (path node)
-  "Return the path string of NODE below PATH."
+  "Return the path string below PATH of NODE."
   (concat path "/" (plist-get node :key)))
 
 (defun artisan-startup--sorted (nodes)
@@ -744,7 +731,7 @@ On a use-package node, visit the init file at its `use-package' form."
 
 ;;;###autoload
 (defun artisan-startup-compare (&optional a b)
-  "Compare the stored start-up profiles B and A, and show the result.
+  "Compare the stored start-up profile A, the old one, with B, and show it.
 A defaults to the baseline (press b in a report to choose it), B
 to the latest profile.  Nodes are compared by exclusive time (new
 or vanished ones by inclusive time), without the garbage

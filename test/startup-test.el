@@ -90,10 +90,10 @@
     (artisan-startup-test--git "add" ".")
     (artisan-startup-test--git "-c" "user.name=Test" "-c" "user.email=test@example.org"
                                "commit" "-q" "-m" "Fixture configuration"))
-  (artisan-test-ensure-module) (load "/tmp/envdump.el")
-  (setq artisan-startup-test--profile (artisan-startup-test--profile :runs 5 :warmup 1))
+  (artisan-test-ensure-module)
   (setq artisan-startup-test--fast
-        (artisan-startup-test--profile :runs 5 :warmup 0 :env '("ARTISAN_FIXTURE_FAST=1")))
+        (artisan-startup-test--profile :runs 5 :warmup 1 :env '("ARTISAN_FIXTURE_FAST=1")))
+  (setq artisan-startup-test--profile (artisan-startup-test--profile :runs 5 :warmup 0))
   (setq artisan-startup-test--low-gc
         (artisan-startup-test--profile :runs 1 :warmup 0 :record nil
                                        :env '("ARTISAN_FIXTURE_LOW_GC=1"))))
@@ -241,9 +241,6 @@
     (let* ((c (artisan-startup-compare (plist-get artisan-startup-test--fast :id)
                                        (plist-get artisan-startup-test--profile :id)))
            (regressions (plist-get c :regressions)))
-      (dolist (p (list artisan-startup-test--fast artisan-startup-test--profile))
-        (cl-labels ((walk (nodes path) (dolist (n nodes) (let ((pp (cons (plist-get n :name) path))) (when (member (plist-get n :name) '("bytecomp" "cl-generic" "xterm" "gv")) (message "DBG %S %S %S" (reverse pp) (plist-get n :via) (plist-get n :samples))) (walk (plist-get n :children) pp)))))
-          (walk (plist-get p :tree) nil)) (message "DBG ----"))
       (expect (mapcar (lambda (d) (plist-get d :name)) regressions)
               :to-equal '("artisan-fixture-slow"))
       (expect (plist-get (car regressions) :in-a) :to-be nil)

@@ -302,12 +302,13 @@ fn stats_fields<'e>(
 }
 
 fn node_plist<'e>(env: &'e Env, node: &Node, total: f64) -> Result<Value<'e>> {
-    let mut fields: Vec<(String, Value<'e>)> = Vec::new();
-    fields.push((":name".into(), node.name.as_str().into_lisp(env)?));
-    fields.push((":key".into(), node.key.as_str().into_lisp(env)?));
-    fields.push((":kind".into(), env.intern(node.kind.name())?));
-    fields.push((":file".into(), opt_str(env, node.file.as_deref())?));
-    fields.push((":via".into(), opt_str(env, node.via.as_deref())?));
+    let mut fields: Vec<(String, Value<'e>)> = vec![
+        (":name".into(), node.name.as_str().into_lisp(env)?),
+        (":key".into(), node.key.as_str().into_lisp(env)?),
+        (":kind".into(), env.intern(node.kind.name())?),
+        (":file".into(), opt_str(env, node.file.as_deref())?),
+        (":via".into(), opt_str(env, node.via.as_deref())?),
+    ];
     let incl = node.inclusive();
     stats_fields(env, "inclusive", incl, &mut fields)?;
     stats_fields(env, "exclusive", node.exclusive(), &mut fields)?;

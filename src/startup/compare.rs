@@ -704,7 +704,11 @@ pub(crate) mod tests {
             .map(|d| d.path.last().unwrap().as_str())
             .collect();
         assert_eq!(flagged, vec!["slow"], "{:#?}", c.nodes);
-        assert!(c.notes.iter().any(|n| n.contains("30% slower")), "{:?}", c.notes);
+        assert!(
+            c.notes.iter().any(|n| n.contains("30% slower")),
+            "{:?}",
+            c.notes
+        );
     }
 
     #[test]
@@ -712,7 +716,9 @@ pub(crate) mod tests {
         // In A, a loads x; in B, c loads x first (and a finds it loaded).
         let run = |moved: bool, jitter: u64| {
             let mut s = Script::new(10 + jitter);
-            s.mark(12 + jitter, "init").load(20, "a").file(20, "/cfg/a.elc");
+            s.mark(12 + jitter, "init")
+                .load(20, "a")
+                .file(20, "/cfg/a.elc");
             if moved {
                 s.leave(22).load(22, "c").file(22, "/cfg/c.elc");
                 s.load(23, "x").file(28, "/cfg/x.elc").leave(28);

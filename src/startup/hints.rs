@@ -329,11 +329,23 @@ fn deferrable(profile: &Profile, facts: &Facts, settings: &Settings, out: &mut V
     out.extend(found.into_iter().take(10).map(|(_, h)| h));
 }
 
+/// The phases during which the configuration's `gc-cons-threshold' (as
+/// set in early-init.el) is in force: after early-init and before the
+/// start-up hooks, which is when a configuration typically restores it.
+const CONFIG_PHASES: &[&str] = &[
+    "early-init",
+    "package activation",
+    "before init",
+    "init",
+    "after-init-hook",
+    "terminal and command line",
+];
+
 fn gc_during_startup(profile: &Profile, settings: &Settings, out: &mut Vec<Hint>) {
     let phases: Vec<&Node> = profile
         .tree
         .iter()
-        .filter(|n| n.kind == NodeKind::Phase)
+        .filter(|n| n.kind == NodeKind::Phase && CONFIG_PHASES.contains(&n.name.as_str()))
         .collect();
     let count: f64 = phases.iter().map(|p| p.median_gc_count()).sum();
     let gc_ms: f64 = phases.iter().map(|p| p.median_gc_ms()).sum();
@@ -354,12 +366,13 @@ fn gc_during_startup(profile: &Profile, settings: &Settings, out: &mut Vec<Hint>
     out.push(Hint {
         id: "gc-during-startup".into(),
         title: format!(
-            "{count:.0} garbage collections took {} during start-up",
+            "{count:.0} garbage collections took {} while loading the configuration",
             ms(gc_ms)
         ),
         detail: format!(
-            "Emacs collected garbage {count:.0} times during start-up, for {} \
-             ({:.1}% of it){worst}{threshold}.  Start-up allocates a lot that \
+            "Emacs collected garbage {count:.0} times between early-init and \
+             `emacs-startup-hook', for {} \
+             ({:.1}% of start-up){worst}{threshold}.  Start-up allocates a lot that \
              lives long, so these collections free little.  Raise the threshold \
              while starting and restore it afterwards, in early-init.el:\n\
              (setq gc-cons-threshold most-positive-fixnum)\n\
@@ -721,7 +734,7 @@ mod tests {
             .mark(71, "before-init")
             .mark(72, "settled");
         let run = s.build();
-        let p = profile_of(&[run.clone()]);
+        let p = profile_of(std::slice::from_ref(&run));
         let f = facts(&[("packages", json!(["a 1", "b 2"]))]);
         let h = hints(&p, &f, &Settings::default());
         let a = h.iter().find(|h| h.id == "package-activation").unwrap();

@@ -669,13 +669,6 @@ pub(crate) mod tests {
             });
             self
         }
-        pub(crate) fn meta(&mut self, key: &str, value: serde_json::Value) -> &mut Self {
-            self.events.push(Event::Meta {
-                key: key.into(),
-                value,
-            });
-            self
-        }
         pub(crate) fn build(&self) -> RunTree {
             build(&self.events, SPAWN, 0)
         }
