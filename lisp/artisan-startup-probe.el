@@ -31,9 +31,9 @@
 ;;
 ;; - every load, including those `require' and autoloads trigger from C:
 ;;   a variable watcher on `load-file-name', which `load' binds around
-;;   each file, sees each load begin and end, whoever called it; an
-;;   advice on `do-after-load-evaluation' adds the `eval-after-load'
-;;   forms that run after it;
+;;   each file, sees each load begin and end, whoever called it; a
+;;   function at the end of `after-load-functions' adds the
+;;   `eval-after-load' forms that run after it;
 ;; - the phases, from advice on `startup--load-user-init-file', a
 ;;   watcher on `after-init-time' and functions at the ends of the
 ;;   start-up hooks; `package-activate-all' is timed as a call;
@@ -58,6 +58,7 @@
 (declare-function artisan--probe-open "artisan-dyn")
 (declare-function artisan--probe-enter "artisan-dyn")
 (declare-function artisan--probe-leave "artisan-dyn")
+(declare-function artisan--probe-loaded "artisan-dyn")
 (declare-function artisan--probe-mark "artisan-dyn")
 (declare-function artisan--probe-meta "artisan-dyn")
 (declare-function artisan--probe-overhead "artisan-dyn")
@@ -152,6 +153,7 @@ Each is nil for a binding that is not recorded, or the value of
 STATUS is t, nil (a load that found no file) or an error message."
   (if artisan-startup-probe--recorder
       (artisan--probe-leave artisan-startup-probe--recorder kind status
+                            (and (stringp status) status)
                             gcs-done gc-elapsed)
     (push (list "leave" (artisan-startup-probe--lisp-now) kind status
                 gcs-done gc-elapsed)
@@ -231,17 +233,18 @@ Advice around an autoload would time the call twice."
   (push (cons function (cons how advice)) artisan-startup-probe--pending-advice)
   (artisan-startup-probe--add-pending-advice))
 
-(defun artisan-startup-probe--after-load (function file)
-  "Time FUNCTION, `do-after-load-evaluation', on FILE."
+(defun artisan-startup-probe--loaded (file)
+  "Record that FILE and the `eval-after-load' forms run after it are done.
+On `after-load-functions', last."
   (when artisan-startup-probe--pending-advice
     (artisan-startup-probe--add-pending-advice))
-  (if (not artisan-startup-probe--active)
-      (funcall function file)
+  (when artisan-startup-probe--active
     (aset artisan-startup-probe--counts 1
           (1+ (aref artisan-startup-probe--counts 1)))
-    (artisan-startup-probe--enter "after-load" file "")
-    (unwind-protect (funcall function file)
-      (artisan-startup-probe--leave "after-load" t))))
+    (if artisan-startup-probe--recorder
+        (artisan--probe-loaded artisan-startup-probe--recorder file gcs-done gc-elapsed)
+      (push (list "loaded" (artisan-startup-probe--lisp-now) file gcs-done gc-elapsed)
+            artisan-startup-probe--events))))
 
 (defun artisan-startup-probe--signal (error-symbol data)
   "Remember the signal ERROR-SYMBOL with DATA, to report failed loads."
@@ -399,20 +402,34 @@ Its third argument is non-nil for init.el and nil for early-init.el."
         (setq value (cdr value)))
       (nreverse names))))
 
+(defun artisan-startup-probe--config-text ()
+  "Return the text of the configuration's init files, as one string."
+  (with-temp-buffer
+    (dolist (file (list early-init-file user-init-file))
+      (when (and (stringp file) (file-readable-p file)
+                 (string-suffix-p ".el" file))
+        (insert-file-contents file)
+        (goto-char (point-max))))
+    (buffer-string)))
+
 (defun artisan-startup-probe--usage (files)
   "Return (USAGE DEPS) for the start-up libraries FILES, a hash table.
 USAGE lists (FILE REASON) for each library whose functions a hook,
-an enabled mode, a timer or an advice refers to; DEPS lists (FILE
-PROVIDES REQUIRES) from `load-history'."
+an enabled mode, a timer or an advice refers to, or whose macros the
+init files call; DEPS lists (FILE PROVIDES REQUIRES) from
+`load-history'."
   (let ((owner (make-hash-table :test 'eq))
         (reasons (make-hash-table :test 'equal))
+        (macros nil)
         deps)
     (dolist (entry load-history)
       (when (and (stringp (car entry)) (gethash (car entry) files))
         (let (provides requires)
           (dolist (item (cdr entry))
             (when (consp item)
-              (cond ((eq (car item) 'defun) (puthash (cdr item) (car entry) owner))
+              (cond ((eq (car item) 'defun)
+                     (puthash (cdr item) (car entry) owner)
+                     (when (macrop (cdr item)) (push (cdr item) macros)))
                     ((eq (car item) 'provide) (push (symbol-name (cdr item)) provides))
                     ((eq (car item) 'require) (push (symbol-name (cdr item)) requires)))))
           (push (list (car entry) provides requires) deps))))
@@ -420,6 +437,13 @@ PROVIDES REQUIRES) from `load-history'."
                   (let ((file (and (symbolp function) (gethash function owner))))
                     (when (and file (not (gethash file reasons)))
                       (puthash file (format "%s: %s" why function) reasons))))))
+      ;; Macros the init files use need their library while they load.
+      (let ((text (artisan-startup-probe--config-text)))
+        (unless (string= text "")
+          (dolist (macro macros)
+            (when (string-match-p (concat "(" (regexp-quote (symbol-name macro)) "[ \t\n)]")
+                                  text)
+              (funcall note macro "macro used by the init files")))))
       (mapatoms
        (lambda (symbol)
          (when (and (boundp symbol)
@@ -487,7 +511,7 @@ recording code paths with nothing to record in between."
         (artisan-startup-probe--watch 'load-file-name nil 'set nil)
         (artisan-startup-probe--watch 'load-file-name nil 'unlet nil))
       (let ((t1 (artisan--probe-now)))
-        (dotimes (_ n) (artisan-startup-probe--after-load #'ignore "/artisan-calibration"))
+        (dotimes (_ n) (artisan-startup-probe--loaded "/artisan-calibration"))
         (let ((t2 (artisan--probe-now)))
           (dotimes (_ n) (artisan-startup-probe--mark "calibration"))
           (let ((t3 (artisan--probe-now)))
@@ -505,9 +529,10 @@ recording code paths with nothing to record in between."
     (artisan-startup-probe--meta "early-init-file" early-init-file)
     (artisan-startup-probe--meta "custom-file" custom-file)
     (artisan-startup-probe--meta "user-emacs-directory" user-emacs-directory)
-    (artisan-startup-probe--meta "lisp-directory"
-                                 (file-name-as-directory
-                                  (expand-file-name "../lisp" data-directory)))
+    (artisan-startup-probe--meta "emacs-directories"
+                                 (list (file-name-as-directory
+                                        (expand-file-name "../lisp" data-directory))
+                                       (file-name-as-directory data-directory)))
     (artisan-startup-probe--meta "init-file-had-error" init-file-had-error)
     (artisan-startup-probe--meta "gc-cons-threshold" gc-cons-threshold)
     (artisan-startup-probe--meta "gc-cons-percentage" gc-cons-percentage)
@@ -557,6 +582,9 @@ recording code paths with nothing to record in between."
               `((e . "enter") (t . ,(nth 1 event)) (kind . ,(nth 2 event))
                 (name . ,(nth 3 event)) (via . ,(nth 4 event))
                 (gc . ,(nth 5 event)) (gcs . ,(float (nth 6 event)))))
+             ((equal kind "loaded")
+              `((e . "loaded") (t . ,(nth 1 event)) (path . ,(nth 2 event))
+                (gc . ,(nth 3 event)) (gcs . ,(float (nth 4 event)))))
              ((equal kind "leave")
               (let ((status (nth 3 event)))
                 `((e . "leave") (t . ,(nth 1 event)) (kind . ,(nth 2 event))
@@ -668,7 +696,7 @@ ARTISAN_PROBE_NOP stays."
             user-emacs-directory (file-name-as-directory init-dir)))
     (when (eq mode 'record)
       (add-variable-watcher 'load-file-name #'artisan-startup-probe--watch)
-      (advice-add 'do-after-load-evaluation :around #'artisan-startup-probe--after-load)
+      (add-hook 'after-load-functions #'artisan-startup-probe--loaded 100)
       (unless signal-hook-function
         (setq signal-hook-function #'artisan-startup-probe--signal))
       (artisan-startup-probe--advise 'package-activate-all :around

@@ -196,7 +196,9 @@ MODE and ENV are its keywords."
       (user-error "No display to start a graphical Emacs on: use :ui tty"))
     (list :emacs emacs
           :ui ui
-          :term (or (and (eq ui 'tty) (not noninteractive)
+          :term (or (let ((term (cl-find-if (lambda (e) (string-prefix-p "TERM=" e)) env)))
+                      (and term (substring term 5)))
+                    (and (eq ui 'tty) (not noninteractive)
                          (not (display-graphic-p))
                          (getenv "TERM" (selected-frame)))
                     "xterm-256color")
@@ -210,7 +212,8 @@ MODE and ENV are its keywords."
           :init-directory init-directory
           :set-init-directory t
           :probe (artisan-startup--probe-file)
-          :module (and (not (eq mode 'bare)) (artisan-module-ensure))
+          :module (let ((module (artisan-module-ensure)))
+                    (and (not (eq mode 'bare)) module))
           :work-dir (make-temp-file "artisan-startup-" t)
           :history-dir (and record (artisan-startup-directory))
           :mode (or mode 'record)
@@ -234,7 +237,10 @@ Emacs'); UI is `tty' (on a pseudo-terminal), `gui' (needs a
 display) or `daemon' (default: what this Emacs uses, `tty' in
 batch mode).  SETTLE (seconds) keeps watching after the first
 redisplay; TIMEOUT (seconds) kills a child that does not settle.
-ENV lists extra \"VAR=VALUE\" environment variables.  With RECORD
+ENV lists extra \"VAR=VALUE\" environment variables; a TERM=
+among them chooses the terminal type of `tty' children (default:
+this Emacs' terminal's, or xterm-256color, whose queries the
+harness answers as xterm would).  With RECORD
 nil the profile is not added to the history.  MODE `bare' runs
 the children without recording (only the time to settle and to
 exit), to measure the probe's own cost.

@@ -71,21 +71,25 @@ fn probe_enter(
 }
 
 /// Record in REC that the innermost KIND node ended.
-/// STATUS is t (a load found its file), nil (it did not) or an error message.
+/// FOUND is non-nil when a load found its file; ERR is nil or the
+/// message of the error it may have ended with.
 #[defun]
 fn probe_leave(
     rec: &mut ProbeRecorder,
     kind: String,
-    status: Value<'_>,
+    found: Value<'_>,
+    err: Value<'_>,
     gc: i64,
     gcs: f64,
 ) -> Result<()> {
-    let err: Option<String> = if status.is_not_nil() {
-        status.into_rust::<String>().ok()
+    // Only nil checks: converting t to a string would raise a Lisp signal
+    // (slow, and seen by the probe's `signal-hook-function').
+    let found = found.is_not_nil();
+    let err: Option<String> = if err.is_not_nil() {
+        Some(err.into_rust()?)
     } else {
         None
     };
-    let found = status.is_not_nil() && err.is_none();
     rec.0.record(|t| Event::Leave {
         t,
         kind,
@@ -94,6 +98,14 @@ fn probe_leave(
         gc,
         gcs,
     });
+    Ok(())
+}
+
+/// Record in REC that `after-load-functions' ran for PATH, the file of
+/// a load that ended, with GC and GCS.
+#[defun]
+fn probe_loaded(rec: &mut ProbeRecorder, path: String, gc: i64, gcs: f64) -> Result<()> {
+    rec.0.record(|t| Event::Loaded { t, path, gc, gcs });
     Ok(())
 }
 
@@ -146,19 +158,20 @@ fn probe_close(env: &Env, rec: &mut ProbeRecorder) -> Result<()> {
     run(env, || rec.0.close())
 }
 
-/// A Lisp number as f64, `None` for anything else.
+/// A Lisp number as f64, `None` for anything else.  The type is checked
+/// first: a failed conversion would raise (and catch) a Lisp signal.
 fn number(v: Value<'_>) -> Option<f64> {
-    if let Ok(i) = v.into_rust::<i64>() {
-        return Some(i as f64);
+    match type_name(v).ok()?.as_str() {
+        "integer" => v.into_rust::<i64>().ok().map(|i| i as f64).or_else(|| {
+            // A bignum: let Lisp make it a float.
+            v.env
+                .call("float", [v])
+                .ok()
+                .and_then(|f| f.into_rust::<f64>().ok())
+        }),
+        "float" => v.into_rust::<f64>().ok(),
+        _ => None,
     }
-    if let Ok(f) = v.into_rust::<f64>() {
-        return Some(f);
-    }
-    // A bignum: let Lisp make it a float.
-    v.env
-        .call("float", [v])
-        .ok()
-        .and_then(|f| f.into_rust::<f64>().ok())
 }
 
 fn type_name(v: Value<'_>) -> Result<String> {

@@ -85,6 +85,18 @@ pub enum Event {
         /// Absolute file name.
         path: String,
     },
+    /// `after-load-functions` ran for `path`: its load, and the
+    /// `eval-after-load` forms run after it, are done.
+    Loaded {
+        /// Timestamp.
+        t: u64,
+        /// Absolute file name.
+        path: String,
+        /// `gcs-done`.
+        gc: i64,
+        /// `gc-elapsed`, seconds.
+        gcs: f64,
+    },
     /// The innermost open node of `kind` ended.
     Leave {
         /// Timestamp.
@@ -139,6 +151,7 @@ impl Event {
             Event::Start { t, .. }
             | Event::Enter { t, .. }
             | Event::File { t, .. }
+            | Event::Loaded { t, .. }
             | Event::Leave { t, .. }
             | Event::Mark { t, .. }
             | Event::End { t, .. } => Some(*t),

@@ -86,8 +86,8 @@ pub struct Facts {
     pub final_threshold: Option<f64>,
     /// Functions on the start-up hooks, by hook.
     pub hooks: BTreeMap<String, Vec<String>>,
-    /// Emacs' own Lisp directory.
-    pub lisp_directory: Option<String>,
+    /// Emacs' own Lisp and data directories.
+    pub emacs_directories: Vec<String>,
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -144,10 +144,13 @@ impl Facts {
         );
         facts.packages = meta.get("packages").map(|p| strings(p).len()).unwrap_or(0);
         facts.final_threshold = meta.get("gc-cons-threshold").and_then(|v| v.as_f64());
-        facts.lisp_directory = meta
-            .get("lisp-directory")
-            .and_then(|v| v.as_str())
-            .map(String::from);
+        facts.emacs_directories = meta
+            .get("emacs-directories")
+            .map(strings)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| !d.is_empty())
+            .collect();
         match meta.get("hooks") {
             Some(serde_json::Value::Object(hooks)) => {
                 for (hook, functions) in hooks {
@@ -168,20 +171,20 @@ impl Facts {
     }
 
     /// Whether a source file is one that is meant to be loaded as source:
-    /// Emacs' own data files, site start-up files, autoloads and package
-    /// descriptions.
+    /// Emacs' own data files and themes, site start-up files, autoloads,
+    /// package descriptions and themes.
     fn source_by_design(&self, file: &str) -> bool {
         let base = file.rsplit('/').next().unwrap_or(file);
         let base = base.strip_suffix(".gz").unwrap_or(base);
         ["subdirs.el", "leim-list.el"].contains(&base)
-            || ["-autoloads.el", "-pkg.el", "loaddefs.el"]
+            || ["-autoloads.el", "-pkg.el", "loaddefs.el", "-theme.el"]
                 .iter()
                 .any(|s| base.ends_with(s))
             || file.starts_with("/etc/")
             || self
-                .lisp_directory
-                .as_deref()
-                .is_some_and(|d| !d.is_empty() && file.starts_with(d))
+                .emacs_directories
+                .iter()
+                .any(|d| file.starts_with(d.as_str()))
     }
 
     fn is_config_file(&self, file: &str) -> bool {
@@ -497,11 +500,14 @@ fn slow_hooks(profile: &Profile, facts: &Facts, settings: &Settings, out: &mut V
         let Some(phase) = profile.phase(hook) else {
             continue;
         };
+        // The functions' own time: a collection that happens to run there
+        // (often the one a configuration triggers by lowering the
+        // threshold again) is not theirs.
         let gap = phase
             .children
             .iter()
             .find(|c| c.kind == NodeKind::Gap)
-            .map(Node::median_inclusive)
+            .map(|g| crate::startup::stats::median(&g.inclusive_net_or_zero()).unwrap_or(0.0))
             .unwrap_or(0.0);
         if gap < settings.hook_ms {
             continue;
@@ -516,8 +522,9 @@ fn slow_hooks(profile: &Profile, facts: &Facts, settings: &Settings, out: &mut V
             id: "slow-hook".into(),
             title: format!("{hook} ran code for {} outside any load", ms(gap)),
             detail: format!(
-                "The functions on `{hook}' ran for {} without loading anything: the \
-                 time is in the functions themselves.{functions}  Check which is slow \
+                "The functions on `{hook}' ran for {} without loading anything (not \
+                 counting garbage collection): the time is in the functions \
+                 themselves.{functions}  Check which is slow \
                  with M-x profiler-start around them, or run it later from an idle \
                  timer.",
                 ms(gap)
@@ -718,7 +725,10 @@ mod tests {
             .leave(20)
             .mark(21, "settled");
         let p = profile_of(&[s.build()]);
-        let f = facts(&[("lisp-directory", json!("/usr/share/emacs/28.2/lisp/"))]);
+        let f = facts(&[(
+            "emacs-directories",
+            json!(["/usr/share/emacs/28.2/lisp/", "/usr/share/emacs/28.2/etc/"]),
+        )]);
         let h = hints(&p, &f, &Settings::default());
         let u = h.iter().find(|h| h.id == "uncompiled").unwrap();
         assert_eq!(u.files, vec!["/cfg/lisp/raw.el"]);

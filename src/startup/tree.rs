@@ -119,6 +119,8 @@ pub struct RunNode {
     pub blind: bool,
     /// `gc-cons-threshold` when a phase began.
     pub threshold: Option<f64>,
+    /// A load whose `after-load-functions` ran: it finished.
+    pub finished: bool,
     /// Nested nodes, in start order.
     pub children: Vec<RunNode>,
 }
@@ -140,6 +142,7 @@ impl RunNode {
             missing_loads: 0,
             blind: false,
             threshold: None,
+            finished: false,
             children: Vec::new(),
         }
     }
@@ -396,6 +399,30 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
                             node.gc = (parent.gc.1, parent.gc.1);
                         }
                         attach(&mut stack, &mut roots, node);
+                    }
+                }
+            }
+            Event::Loaded { t, path, gc, gcs } => {
+                // The load of PATH closed at its last binding of
+                // `load-file-name'; what ran since in the same parent (the
+                // `eval-after-load' forms) belongs to it.
+                let t = map(*t);
+                let siblings = match stack.last_mut() {
+                    Some(parent) => &mut parent.children,
+                    None => &mut roots,
+                };
+                let found = siblings.iter().rposition(|n| {
+                    n.kind == NodeKind::Load && !n.finished && n.file.as_deref() == Some(path)
+                });
+                if let Some(i) = found {
+                    let adopted: Vec<RunNode> = siblings.drain(i + 1..).collect();
+                    if let Some(load) = siblings.get_mut(i) {
+                        load.children.extend(adopted);
+                        load.end = load.end.max(t);
+                        load.gc.1 = *gc;
+                        load.gc_secs.1 = *gcs;
+                        load.error = None;
+                        load.finished = true;
                     }
                 }
             }
@@ -905,6 +932,42 @@ pub(crate) mod tests {
         assert!(find(&run.phases, "b").unwrap().error.is_none());
         assert_eq!(run.errors.len(), 1);
         assert_eq!(run.errors[0].place, "/cfg/bad.el");
+    }
+
+    #[test]
+    fn after_load_functions_close_the_load_with_its_after_load_forms() {
+        let loaded = |s: &mut Script, ms: u64, path: &str| {
+            s.events.push(Event::Loaded {
+                t: SPAWN + ms * MS,
+                path: path.into(),
+                gc: 0,
+                gcs: 0.0,
+            });
+        };
+        let mut s = Script::new(10);
+        s.mark(10, "init")
+            .enter(10, "load", "/cfg/init.el", "load")
+            .enter(11, "load", "/cfg/a.elc", "require")
+            .leave_as(14, "load", true, Some("a caught error inside a"));
+        // eval-after-load forms of a load b.
+        s.enter(14, "load", "/cfg/b.elc", "load").leave(16);
+        loaded(&mut s, 16, "/cfg/b.elc");
+        loaded(&mut s, 17, "/cfg/a.elc");
+        // A load that fails: no after-load-functions, the error stays.
+        s.enter(18, "load", "/cfg/bad.el", "require")
+            .leave_as(19, "load", true, Some("Boom"))
+            .leave_as(19, "load", true, Some("Boom"));
+        loaded(&mut s, 19, "/unknown/probe.elc");
+        s.mark(20, "settled");
+        let run = s.build();
+        let a = find(&run.phases, "a").unwrap();
+        assert!((a.inclusive_ms() - 6.0).abs() < 1e-9);
+        assert_eq!(a.children.len(), 1);
+        assert_eq!(a.children[0].name, "b");
+        assert!(a.error.is_none() && a.finished);
+        assert_eq!(run.errors.len(), 1, "{:?}", run.errors);
+        assert_eq!(run.errors[0].place, "/cfg/bad.el");
+        assert_eq!(run.blind_loads, 0);
     }
 
     #[test]
