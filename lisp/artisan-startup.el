@@ -198,9 +198,11 @@ MODE and ENV are its keywords."
           :ui ui
           :term (or (let ((term (cl-find-if (lambda (e) (string-prefix-p "TERM=" e)) env)))
                       (and term (substring term 5)))
-                    (and (eq ui 'tty) (not noninteractive)
-                         (not (display-graphic-p))
-                         (getenv "TERM" (selected-frame)))
+                    (let ((type (and (eq ui 'tty) (not noninteractive)
+                                     (not (display-graphic-p))
+                                     (tty-type))))
+                      (and (stringp type) (not (member type '("dumb" "")))
+                           type))
                     "xterm-256color")
           :cols (car size) :rows (cdr size)
           :runs runs :warmup warmup
@@ -321,7 +323,6 @@ Each says whether its total regressed (:regression) or improved
 (defun artisan-startup--ms (ms)
   "Format MS milliseconds compactly."
   (cond ((null ms) "")
-        ((>= (abs ms) 1000) (format "%.2f s" (/ ms 1000.0)))
         ((>= (abs ms) 100) (format "%.0f" ms))
         ((>= (abs ms) 10) (format "%.1f" ms))
         (t (format "%.2f" ms))))
@@ -362,7 +363,7 @@ nil (start order), `inclusive', `exclusive', `gc' or `name'.")
     (define-key map (kbd "b") #'artisan-startup-report-set-baseline)
     (define-key map (kbd "c") #'artisan-startup-report-compare)
     (define-key map (kbd "g") #'artisan-startup-report-rerun)
-    (define-key map (kbd "H") #'artisan-startup-history)
+    (define-key map (kbd "H") #'artisan-startup-report-history)
     (define-key map (kbd "n") #'next-line)
     (define-key map (kbd "p") #'previous-line)
     map)
@@ -377,7 +378,7 @@ their milliseconds, and the share of the total.
 
 \\<artisan-startup-report-mode-map>\\[artisan-startup-report-toggle] folds a node, \\[artisan-startup-report-expand-all] and \\[artisan-startup-report-collapse-all] all of them, \\[artisan-startup-report-sort] changes the order,
 \\[artisan-startup-report-visit] visits a library, \\[artisan-startup-report-set-baseline] makes this profile the baseline,
-\\[artisan-startup-report-compare] compares it with the baseline, \\[artisan-startup-report-rerun] profiles again, \\[artisan-startup-history] shows the history.
+\\[artisan-startup-report-compare] compares it with the baseline, \\[artisan-startup-report-rerun] profiles again, \\[artisan-startup-report-history] shows the history.
 
 \\{artisan-startup-report-mode-map}"
   (setq truncate-lines t)
@@ -422,7 +423,8 @@ Phases are expanded, and nodes taking at least 5% of the total."
 
 (defun artisan-startup--name-width ()
   "Return the width of the name column."
-  (max 40 (- (window-width (get-buffer-window (current-buffer) t)) 50)))
+  (let ((window (get-buffer-window (current-buffer) t)))
+    (max 24 (- (if window (window-width window) 120) 51))))
 
 (defun artisan-startup--row (node depth path)
   "Insert the row of NODE at DEPTH, whose path is PATH."
@@ -582,9 +584,10 @@ See `artisan-startup-report-mode' for what it shows and the keys."
     (with-current-buffer buffer
       (artisan-startup-report-mode)
       (setq artisan-startup--profile profile
-            artisan-startup--expanded (artisan-startup--initially-expanded profile))
-      (artisan-startup--render))
+            artisan-startup--expanded (artisan-startup--initially-expanded profile)))
+    ;; Drawn once shown, to fit the window's width.
     (pop-to-buffer buffer)
+    (with-current-buffer buffer (artisan-startup--render))
     buffer))
 
 (defun artisan-startup--node-at-point ()
@@ -673,6 +676,13 @@ On a use-package node, visit the init file at its `use-package' form."
       (message "%s: a phase of start-up; its rows are what ran during it"
                (plist-get node :name)))
      (t (user-error "No library for %s" (plist-get node :name))))))
+
+(defun artisan-startup-report-history ()
+  "Show the history of the configuration of the profile shown."
+  (interactive)
+  (pop-to-buffer
+   (progn (artisan-startup-history (plist-get artisan-startup--profile :init-directory))
+          "*artisan startup history*")))
 
 (defun artisan-startup-report-set-baseline ()
   "Make the profile shown the baseline of comparisons."
@@ -898,14 +908,22 @@ that ran inside them (they move when anything before changes).\n"
 ;;;###autoload
 (defun artisan-startup-history (&optional init-directory)
   "Chart start-up time over the past profiles of INIT-DIRECTORY.
-INIT-DIRECTORY defaults to `user-emacs-directory'; with a prefix
-argument, all configurations.  In a graphical Emacs the chart is
+INIT-DIRECTORY defaults to that of the last profile taken or
+shown, or `user-emacs-directory' (or all configurations, when it
+has no profile); with a prefix argument, all configurations.  In a graphical Emacs the chart is
 an SVG image, in a terminal a text sparkline; below it each
 profile with its commit, and regressions (significant slowdowns
 since the previous profile) marked."
-  (interactive (list (if current-prefix-arg 'all user-emacs-directory)))
-  (let* ((dir (if (eq init-directory 'all) nil (or init-directory user-emacs-directory)))
+  (interactive (list (and current-prefix-arg 'all)))
+  (let* ((dir (cond ((eq init-directory 'all) nil)
+                    (init-directory)
+                    (t (or (plist-get artisan-startup-last-profile :init-directory)
+                           user-emacs-directory))))
          (points (artisan-startup-history-entries dir))
+         (points (if (or points init-directory)
+                     points
+                   (setq dir nil)
+                   (artisan-startup-history-entries nil)))
          (baseline (artisan-startup-baseline))
          (buffer (get-buffer-create "*artisan startup history*")))
     (with-current-buffer buffer
