@@ -910,10 +910,11 @@ that ran inside them (they move when anything before changes).\n"
   "Chart start-up time over the past profiles of INIT-DIRECTORY.
 INIT-DIRECTORY defaults to that of the last profile taken or
 shown, or `user-emacs-directory' (or all configurations, when it
-has no profile); with a prefix argument, all configurations.  In a graphical Emacs the chart is
-an SVG image, in a terminal a text sparkline; below it each
-profile with its commit, and regressions (significant slowdowns
-since the previous profile) marked."
+has no profile); with a prefix argument, all configurations.  In
+a graphical Emacs the chart is an SVG image, in a terminal a text
+sparkline; below it each profile with its commit, and regressions
+\(significant slowdowns since the previous profile) marked.
+Return the profiles charted, as plists."
   (interactive (list (and current-prefix-arg 'all)))
   (let* ((dir (cond ((eq init-directory 'all) nil)
                     (init-directory)
