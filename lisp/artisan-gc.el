@@ -160,11 +160,15 @@ hardly with the threshold, while how often Emacs collects falls
 as the threshold rises.  So when collections are short but
 frequent, a higher threshold cuts the time spent collecting; when
 pauses are long, a lower threshold does not make them shorter
-unless it is far above the default, and the heap is what grew."
+unless it is far above the default, and the heap is what grew.
+The threshold in force is the larger of `gc-cons-threshold' and
+what `gc-cons-percentage' of the heap allows, so the median
+allocation between collections stands for it when larger."
   (let* ((n (plist-get stats :count))
          (share (plist-get stats :share))
          (p95 (or (plist-get stats :p95-ms) 0))
-         (threshold (plist-get stats :threshold))
+         (threshold (max (plist-get stats :threshold)
+                         (or (plist-get stats :allocated) 0)))
          (mb (lambda (bytes) (format "%.0f MB" (/ bytes 1048576.0)))))
     (cond
      ((< n 5)

@@ -454,6 +454,10 @@ Names, not the text: the text is cut to the window's width."
       (expect (cdr (artisan-gc-suggestion (list :count 100 :share 0.01 :p95-ms 300
                                                 :threshold (* 8 mb))))
               :to-match "live heap is large")
+      ;; The threshold in force is what the allocations show, when larger.
+      (expect (car (artisan-gc-suggestion (list :count 100 :share 0.05 :p95-ms 10
+                                                :threshold 800000 :allocated (* 4 mb))))
+              :to-equal (* 20 mb))
       ;; Nothing to fix.
       (expect (car (artisan-gc-suggestion (list :count 100 :share 0.005 :p95-ms 20
                                                 :median-ms 10 :threshold (* 8 mb))))
