@@ -659,12 +659,10 @@ nothing (desktop, recentf, savehist) is written."
 
 (defun artisan-startup-probe--clean-environment (environment loadpath)
   "Return ENVIRONMENT without the probe's variables.
-EMACSLOADPATH gets its original value LOADPATH back (none if nil);
-ARTISAN_PROBE_NOP stays."
+EMACSLOADPATH gets its original value LOADPATH back (none if nil)."
   (let (out)
     (dolist (entry environment (nreverse out))
-      (cond ((string-prefix-p "ARTISAN_PROBE_NOP=" entry) (push entry out))
-            ((string-prefix-p "ARTISAN_PROBE_" entry))
+      (cond ((string-prefix-p "ARTISAN_PROBE_" entry))
             ((string-prefix-p "EMACSLOADPATH=" entry)
              (when loadpath (push (concat "EMACSLOADPATH=" loadpath) out)))
             (t (push entry out))))))

@@ -402,11 +402,11 @@ Names, not the text: the text is cut to the window's width."
     (expect (artisan-startup-sparkline nil) :to-equal "")))
 
 (describe "The probe's environment"
-  (it "restores EMACSLOADPATH and drops its own variables but one"
+  (it "restores EMACSLOADPATH and drops its own variables"
     (expect (artisan-startup-probe--clean-environment
-             '("HOME=/h" "EMACSLOADPATH=/probe:" "ARTISAN_PROBE_OUT=/x" "ARTISAN_PROBE_NOP=")
+             '("HOME=/h" "EMACSLOADPATH=/probe:" "ARTISAN_PROBE_OUT=/x" "ARTISAN_PROBE_MODE=record")
              nil)
-            :to-equal '("HOME=/h" "ARTISAN_PROBE_NOP="))
+            :to-equal '("HOME=/h"))
     (expect (artisan-startup-probe--clean-environment '("EMACSLOADPATH=/probe:/site:") "/site:")
             :to-equal '("EMACSLOADPATH=/site:"))))
 

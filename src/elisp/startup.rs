@@ -109,13 +109,6 @@ fn probe_loaded(rec: &mut ProbeRecorder, path: String, gc: i64, gcs: f64) -> Res
     Ok(())
 }
 
-/// Record in REC that the innermost load loaded the file PATH.
-#[defun]
-fn probe_file(rec: &mut ProbeRecorder, path: String) -> Result<()> {
-    rec.0.record(|t| Event::File { t, path });
-    Ok(())
-}
-
 /// Record in REC the phase boundary PHASE, with GC, GCS and THRESHOLD
 /// \(`gc-cons-threshold').
 #[defun]

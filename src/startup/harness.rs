@@ -181,7 +181,6 @@ pub fn child_env(options: &Options, probe_dir: &Path, out_file: &Path) -> Vec<(S
     if let Some(original) = original {
         env.insert("ARTISAN_PROBE_LOADPATH".into(), original);
     }
-    env.insert("ARTISAN_PROBE_NOP".into(), String::new());
     env.insert(
         "ARTISAN_PROBE_MODE".into(),
         match options.mode {
@@ -591,7 +590,7 @@ mod tests {
         assert_eq!(env["EMACSLOADPATH"], "/w/probe:/site:");
         assert_eq!(env["ARTISAN_PROBE_LOADPATH"], "/site:");
         assert_eq!(env["ARTISAN_PROBE_OUT"], "/w/run-0.jsonl");
-        assert_eq!(env["ARTISAN_PROBE_NOP"], "");
+        assert!(!env.contains_key("ARTISAN_PROBE_NOP"));
         assert_eq!(env["ARTISAN_PROBE_INIT_DIR"], "/cfg/");
         assert_eq!(env["ARTISAN_PROBE_MODULE"], "/pkg/artisan-dyn.so");
         assert_eq!(env["TERM"], "xterm-256color");
