@@ -527,16 +527,19 @@ Phases are expanded, and nodes taking at least 5% of the total."
           (insert "\n• " (propertize (plist-get h :title) 'face 'bold) "\n")
           (let ((detail-start (point)))
             (insert (plist-get h :detail) "\n")
-            (let ((fill-column 78) (fill-prefix "  "))
+            ;; Fill prose; keep code and indented lists as they are.
+            (let ((fill-column 78))
               (save-excursion
                 (goto-char detail-start)
-                (insert "  ")
                 (while (< (point) (point-max))
-                  (let ((line-end (line-end-position)))
-                    (unless (string-match-p "\\`\\s-*(" (buffer-substring (point) line-end))
-                      (fill-region (point) line-end))
-                    (forward-line 1)
-                    (unless (eobp) (unless (looking-at "  ") (insert "  "))))))))
+                  (let ((prose (not (looking-at-p "[ \t(]")))
+                        (end (copy-marker (line-end-position))))
+                    (insert "  ")
+                    (when prose
+                      (let ((fill-prefix "  "))
+                        (fill-region (line-beginning-position) end)))
+                    (goto-char end)
+                    (forward-line 1))))))
           (put-text-property start (point) 'artisan-hint h))))))
 
 (defun artisan-startup--render ()

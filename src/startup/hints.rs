@@ -295,6 +295,12 @@ fn deferrable(profile: &Profile, facts: &Facts, settings: &Settings, out: &mut V
                 if required_by(&features, &subtree, facts, &config_names).is_some() {
                     continue;
                 }
+                let by = parent
+                    .file
+                    .as_deref()
+                    .and_then(|f| f.rsplit('/').next())
+                    .unwrap_or(&parent.name)
+                    .to_string();
                 let how = if matches!(
                     parent.kind,
                     NodeKind::UsePackage | NodeKind::Config | NodeKind::Init
@@ -304,22 +310,21 @@ fn deferrable(profile: &Profile, facts: &Facts, settings: &Settings, out: &mut V
                         .to_string()
                 } else {
                     format!(
-                        "replace `(require '{name})` in {} with autoloads for its commands \
+                        "replace (require '{name}) in {by} with autoloads for its commands \
                          (most packages have them) and put its settings in \
-                         `(with-eval-after-load '{name} ...)`",
-                        parent.name
+                         (with-eval-after-load '{name} ...)"
                     )
                 };
                 let hint = Hint {
                     id: "deferrable".into(),
                     title: format!("{name} could be loaded later ({})", ms(time)),
                     detail: format!(
-                        "{name} ({}) is loaded eagerly by {}, but nothing during start-up \
-                         used it: none of its functions is on a hook, an enabled mode, a \
-                         timer or an advice, and no other library loaded at start-up \
-                         requires it.  To defer it, {how}.",
-                        ms(time),
-                        parent.name
+                        "{name} ({}) is loaded eagerly by {by}, but nothing during \
+                         start-up used it: none of its functions is on a hook, an \
+                         enabled mode, a timer or an advice, none of its macros is \
+                         used by the init files, and no other library loaded at \
+                         start-up requires it.  To defer it, {how}.",
+                        ms(time)
                     ),
                     saving_ms: Some(time),
                     files: vec![file.clone()],
