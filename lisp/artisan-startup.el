@@ -464,6 +464,20 @@ Phases are expanded, and nodes taking at least 5% of the total."
       (dolist (c (artisan-startup--sorted children))
         (artisan-startup--row c (1+ depth) (artisan-startup--node-path path c))))))
 
+(defun artisan-startup--thresholds (profile)
+  "Describe how `gc-cons-threshold' changed over the phases of PROFILE."
+  (let (changes previous)
+    (dolist (phase (plist-get profile :tree))
+      (let ((value (plist-get phase :threshold)))
+        (when (and value (not (equal value previous)))
+          (push (format "%s from %s"
+                        (if (>= value most-positive-fixnum) "most-positive-fixnum"
+                          (format "%.1f MB" (/ value 1048576.0)))
+                        (plist-get phase :name))
+                changes)
+          (setq previous value))))
+    (if changes (mapconcat #'identity (nreverse changes) ", ") "not recorded")))
+
 (defun artisan-startup--insert-header (profile)
   "Insert the summary of PROFILE."
   (let* ((total (plist-get profile :total-ms))
@@ -495,6 +509,7 @@ Phases are expanded, and nodes taking at least 5% of the total."
 (%s ms after settling)"
                          (artisan-startup--ms wall) (artisan-startup--ms (- wall total)))
                "not measured"))
+    (funcall field "GC threshold" (artisan-startup--thresholds profile))
     (funcall field "Probe cost"
              (format "%s ms (%.1f%% of start-up)"
                      (artisan-startup--ms (plist-get profile :overhead-ms))
@@ -841,7 +856,9 @@ that ran inside them (they move when anything before changes).\n"
                  values ""))))
 
 (defun artisan-startup--svg-chart (points)
-  "Return an SVG image charting the totals of history POINTS."
+  "Return an SVG document (a DOM) charting the totals of history POINTS.
+Regressions are red points, improvements green; each point is
+labelled with its commit."
   (require 'svg)
   (let* ((w 640) (h 220) (left 60) (bottom 40) (top 15) (right 15)
          (totals (mapcar (lambda (p) (plist-get p :total-ms)) points))
@@ -869,7 +886,7 @@ that ran inside them (they move when anything before changes).\n"
              when (or (<= n 12) (zerop (mod i (ceiling n 12))))
              do (svg-text svg (plist-get p :commit) :x (funcall x i) :y (- h 20)
                           :font-size 10 :fill fg :text-anchor "middle"))
-    (svg-image svg)))
+    svg))
 
 (defvar artisan-startup-history-mode-map
   (let ((map (make-sparse-keymap)))
@@ -943,7 +960,8 @@ Return the profiles charted, as plists."
             (insert "No profile yet: M-x artisan-startup-profile\n")
           (let ((totals (mapcar (lambda (p) (plist-get p :total-ms)) points)))
             (if (and (display-graphic-p) (image-type-available-p 'svg))
-                (progn (insert-image (artisan-startup--svg-chart points)) (insert "\n"))
+                (progn (insert-image (svg-image (artisan-startup--svg-chart points)))
+                       (insert "\n"))
               (insert "  " (artisan-startup-sparkline totals)
                       (format "   %s–%s ms\n" (artisan-startup--ms (apply #'min totals))
                               (artisan-startup--ms (apply #'max totals)))

@@ -204,6 +204,10 @@ Names, not the text: the text is cut to the window's width."
       (expect (plist-get slow :gc-count) :to-be-less-than (plist-get helper :gc-count))
       (expect (plist-get init :gc-count) :not :to-be-less-than (plist-get helper :gc-count))
       (expect (plist-get init :threshold) :to-equal 800000.0)
+      ;; The report shows where the threshold changes.
+      (with-current-buffer (artisan-startup-report artisan-startup-test--profile)
+        (expect (buffer-string)
+                :to-match "GC threshold +0.8 MB from .*most-positive-fixnum from package activation"))
       ;; With garbage collection held back, none during init.
       (let ((held (artisan-startup-test--phase artisan-startup-test--profile "init")))
         (expect (plist-get held :threshold) :to-equal (float most-positive-fixnum))
@@ -348,6 +352,24 @@ Names, not the text: the text is cut to the window's width."
                                           "package-activate-all")
               :to-be-truthy))))
 
+(describe "artisan-startup-profile's job"
+  (it "stops its children at once when cancelled"
+    (let* ((options (artisan-startup--options
+                     :runs 50 :warmup 0 :ui 'tty :record nil
+                     :init-directory (artisan-startup-test--config "basic")
+                     :env artisan-startup-test--env))
+           (job (artisan--startup-profile options))
+           (start (float-time)))
+      (sleep-for 0.7)
+      (expect (plist-get (artisan--job-poll job) :state) :to-be 'running)
+      (expect (plist-get (artisan--job-poll job) :phase) :to-equal "measuring")
+      (artisan--job-cancel job)
+      (expect (artisan--job-wait job 10000) :to-be-truthy)
+      (expect (- (float-time) start) :to-be-less-than 5)
+      (expect (plist-get (artisan--job-poll job) :state) :to-be 'cancelled)
+      ;; The scratch directory is gone.
+      (expect (file-exists-p (plist-get options :work-dir)) :to-be nil))))
+
 (describe "artisan-startup-profile's arguments"
   (it "rejects what cannot work, with a message"
     (expect (artisan-startup-profile :runs 0) :to-throw 'user-error)
@@ -395,6 +417,15 @@ Names, not the text: the text is cut to the window's width."
         (expect (buffer-string) :to-match (regexp-quote (plist-get (car points) :commit)))
         ;; The slow profile came after the fast one: a regression.
         (expect (buffer-string) :to-match "REGRESSION"))))
+
+  (it "charts them as SVG for graphical frames, regressions in red, with commits"
+    (require 'svg)
+    (let* ((points (artisan-startup-history-entries (artisan-startup-test--config "basic")))
+           (svg (artisan-startup--svg-chart points))
+           (xml (with-temp-buffer (svg-print svg) (buffer-string))))
+      (expect xml :to-match "<polyline")
+      (expect xml :to-match "fill=\"red\"")
+      (expect xml :to-match (regexp-quote (plist-get (car points) :commit)))))
 
   (it "makes sparklines of any numbers"
     (expect (artisan-startup-sparkline '(1 2 3 4 5 6 7 8)) :to-equal "▁▂▃▄▅▆▇█")
