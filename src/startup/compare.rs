@@ -32,6 +32,19 @@ use super::profile::{Node, Profile};
 use super::stats;
 use super::tree::NodeKind;
 
+/// Phases whose time outside any load is the configuration's own code
+/// (its init files' top-level forms, its hook functions).  Elsewhere that
+/// time is Emacs' own work, which the configuration does not change: it
+/// is compared with the phases, not flagged as a node.
+const USER_PHASES: &[&str] = &[
+    "early-init",
+    "init",
+    "after-init-hook",
+    "emacs-startup-hook",
+    "window-setup-hook",
+    "settle",
+];
+
 /// Default floor: changes smaller than this are never flagged.
 pub const DEFAULT_FLOOR_MS: f64 = 2.0;
 /// Default false discovery rate.
@@ -288,7 +301,11 @@ fn walk(
         path.push(any.name.clone());
         match (na, nb) {
             (Some(x), Some(y)) => {
-                if any.kind != NodeKind::Phase {
+                let internal_gap = any.kind == NodeKind::Gap
+                    && !prefix
+                        .first()
+                        .is_some_and(|phase| USER_PHASES.contains(&phase.as_str()));
+                if any.kind != NodeKind::Phase && !internal_gap {
                     out.push(test(
                         path.clone(),
                         (any, na, nb),
