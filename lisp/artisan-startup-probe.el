@@ -498,12 +498,11 @@ init files call; DEPS lists (FILE PROVIDES REQUIRES) from
                                    (package-version-join (package-desc-version desc))))))
                   package-activated-list))))
 
-(defun artisan-startup-probe--calibrate ()
-  "Return the Lisp-side cost of recording, in nanoseconds per event.
-The result is (LOAD AFTER-LOAD MARK), measured by running the
-recording code paths with nothing to record in between."
-  (let ((n 100)
-        (artisan-startup-probe--stack nil)
+(defun artisan-startup-probe--calibrate-1 (n)
+  "Return the cost of N passes over each recording path, in nanoseconds.
+The result is (LOAD LOADED MARK): one load's watcher calls, one
+`after-load-functions' call and one phase mark."
+  (let ((artisan-startup-probe--stack nil)
         (artisan-startup-probe--active t))
     (let ((t0 (artisan--probe-now)))
       (dotimes (_ n)
@@ -516,6 +515,17 @@ recording code paths with nothing to record in between."
           (dotimes (_ n) (artisan-startup-probe--mark "calibration"))
           (let ((t3 (artisan--probe-now)))
             (list (/ (- t1 t0) n) (/ (- t2 t1) n) (/ (- t3 t2) n))))))))
+
+(defun artisan-startup-probe--calibrate ()
+  "Return the Lisp-side cost of recording, in nanoseconds per event.
+The result is (LOAD LOADED MARK), the least of five rounds: on a
+busy machine a round can be interrupted, and the least is the cost
+of the code itself."
+  (let ((rounds (mapcar (lambda (_) (artisan-startup-probe--calibrate-1 40))
+                        (make-list 5 nil))))
+    (list (apply #'min (mapcar #'car rounds))
+          (apply #'min (mapcar #'cadr rounds))
+          (apply #'min (mapcar #'caddr rounds)))))
 
 (defun artisan-startup-probe--facts ()
   "Record the facts about this session that hints need."

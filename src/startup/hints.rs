@@ -221,10 +221,11 @@ fn is_config(node: &Node, facts: &Facts, init_dir: &str) -> bool {
                 facts.is_config_file(file)
                     || (node.via.as_deref() == Some("load")
                         && !init_dir.is_empty()
-                        && file.starts_with(init_dir)
-                        && !["elpa/", "straight/", "eln-cache/", "el-get/", "quelpa/"]
-                            .iter()
-                            .any(|d| file[init_dir.len()..].starts_with(d)))
+                        && file.strip_prefix(init_dir).is_some_and(|rest| {
+                            !["elpa/", "straight/", "eln-cache/", "el-get/", "quelpa/"]
+                                .iter()
+                                .any(|d| rest.starts_with(d))
+                        }))
             }
             None => false,
         },

@@ -502,13 +502,17 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
     // Phase boundaries: the known marks, each kept once and in order.
     let mut bounds: Vec<(&str, u64, i64, f64, Option<f64>)> =
         vec![(FIRST_PHASE, spawn, 0, 0.0, None)];
-    bounds.push((PHASES[0].1, first_lisp, 0, 0.0, None));
+    bounds.push(("before early-init", first_lisp, 0, 0.0, None));
     let mut last_index = 0;
     for (name, t, gc, gcs, threshold) in &marks {
-        if let Some(index) = PHASES.iter().position(|(mark, _)| mark == name) {
+        if let Some((index, (_, phase))) = PHASES
+            .iter()
+            .enumerate()
+            .find(|(_, (mark, _))| mark == name)
+        {
             if index > last_index {
                 last_index = index;
-                bounds.push((PHASES[index].1, *t, *gc, *gcs, *threshold));
+                bounds.push((phase, *t, *gc, *gcs, *threshold));
             }
         }
     }

@@ -60,7 +60,7 @@
   (dolist (name artisan-bench-startup-configs)
     (when (artisan-bench-startup--available-p name)
       (let ((dir (artisan-bench-startup--config name))
-            with without estimated)
+            with without estimated pairs)
         ;; Warm the caches.
         (artisan-bench-startup--once dir)
         (artisan-bench-startup--once dir :mode 'bare)
@@ -69,13 +69,17 @@
             (push (plist-get p :total-ms) with)
             (push (plist-get p :overhead-ms) estimated))
           (push (plist-get (car (artisan-bench-startup--once dir :mode 'bare)) :total-ms)
-                without))
+                without)
+          (push (/ (car with) (car without)) pairs))
         (artisan-bench-add-row
          :what "Start-up with the probe (process start to settled)"
          :corpus name :samples with
          :alt "same start-up, no probe" :alt-samples without
          :budget "< 1.03 (3%)"
          :note "ratio is the probe's overhead")
+        (artisan-bench-add-row
+         :what "Probe overhead, pair by pair (with ÷ without, adjacent runs)"
+         :corpus name :samples pairs :unit "×" :budget "< 1.03")
         (artisan-bench-add-row
          :what "Probe cost as the profile itself estimates it"
          :corpus name :samples estimated)))))
