@@ -170,10 +170,11 @@ after this long; the report shows the question."
     (cons 80 24)))
 
 (cl-defun artisan-startup--options (&key runs warmup emacs init-directory ui
-                                         settle timeout record mode env)
+                                         settle timeout record mode env
+                                         native-compile)
   "Return the option plist of a profiling job; see `artisan-startup-profile'.
 RUNS, WARMUP, EMACS, INIT-DIRECTORY, UI, SETTLE, TIMEOUT, RECORD,
-MODE and ENV are its keywords."
+MODE, ENV and NATIVE-COMPILE are its keywords."
   (let* ((emacs (expand-file-name
                  (or emacs artisan-startup-emacs
                      (expand-file-name invocation-name invocation-directory))))
@@ -219,13 +220,14 @@ MODE and ENV are its keywords."
           :work-dir (make-temp-file "artisan-startup-" t)
           :history-dir (and record (artisan-startup-directory))
           :mode (or mode 'record)
+          :native-compile native-compile
           :defer-min-ms artisan-startup-defer-threshold)))
 
 ;;;###autoload
 (cl-defun artisan-startup-profile (&key (runs artisan-startup-runs)
                                         (warmup artisan-startup-warmup)
                                         init-directory emacs ui settle timeout
-                                        env (record t) mode wait)
+                                        env native-compile (record t) mode wait)
   "Profile the start-up of your Emacs configuration.
 Start Emacs RUNS times as child processes, after WARMUP runs that
 are discarded, one after another, each running the real
@@ -242,8 +244,11 @@ redisplay; TIMEOUT (seconds) kills a child that does not settle.
 ENV lists extra \"VAR=VALUE\" environment variables; a TERM=
 among them chooses the terminal type of `tty' children (default:
 this Emacs' terminal's, or xterm-256color, whose queries the
-harness answers as xterm would).  With RECORD
-nil the profile is not added to the history.  MODE `bare' runs
+harness answers as xterm would).  NATIVE-COMPILE non-nil lets the
+children start deferred native compilation (off by default: each
+child is killed once settled, so it would never finish, and every
+run would pay for starting it).  With RECORD nil the profile is not
+added to the history.  MODE `bare' runs
 the children without recording (only the time to settle and to
 exit), to measure the probe's own cost.
 
@@ -264,10 +269,14 @@ argument, ask for the number of runs and the directory."
              :init-directory (read-directory-name "Configuration directory: "
                                                   user-emacs-directory nil t))
      nil))
+  (when (cl-some (lambda (d) (string-prefix-p "Profiling start-up" d))
+                 (artisan-job-running))
+    (user-error "A start-up profile is already running (M-x artisan-cancel-jobs stops it)"))
   (let* ((options (artisan-startup--options
                    :runs runs :warmup warmup :emacs emacs
                    :init-directory init-directory :ui ui :settle settle
-                   :timeout timeout :record record :mode mode :env env))
+                   :timeout timeout :record record :mode mode :env env
+                   :native-compile native-compile))
          (handle (artisan--startup-profile options))
          (description (format "Profiling start-up (%d runs)" runs))
          (show (called-interactively-p 'any)))

@@ -287,6 +287,9 @@ Names, not the text: the text is cut to the window's width."
       ;; What ran before the error is there, what came after is not.
       (expect (artisan-startup-test--find tree "artisan-fixture-quick") :to-be-truthy)
       (expect (artisan-startup-test--find tree "artisan-fixture-auto") :to-be nil)
+      ;; The report shows it.
+      (with-current-buffer (artisan-startup-report p)
+        (expect (buffer-string) :to-match "Error +.*init\\.el: Deliberate failure"))
       ;; Start-up went on after the error, as Emacs does.
       (expect (plist-get (artisan-startup-test--phase p "emacs-startup-hook") :inclusive-ms)
               :to-be-greater-than 0)))
