@@ -185,7 +185,9 @@ Names, not the text: the text is cut to the window's width."
       ;; The child exits shortly after it settled: the outside stopwatch
       ;; is a little longer, never shorter.
       (expect wall :to-be-greater-than total)
-      (expect (- wall total) :to-be-less-than (max 60 (* 0.2 total)))
+      ;; What comes after settling (writing the facts down, exiting) is
+      ;; short next to start-up, even on a busy machine.
+      (expect (- wall total) :to-be-less-than (max 100 (* 0.3 total)))
       (cl-loop for tot in (plist-get p :run-totals)
                for w in (plist-get p :run-walls)
                do (expect w :to-be-greater-than tot))))
