@@ -382,7 +382,11 @@ Names, not the text: the text is cut to the window's width."
     (expect (artisan-startup-profile :runs 0) :to-throw 'user-error)
     (expect (artisan-startup-profile :runs 2 :emacs "/nonexistent/emacs") :to-throw 'user-error)
     (expect (artisan-startup-profile :init-directory "/nonexistent/") :to-throw 'user-error)
-    (expect (artisan-startup-profile :ui 'web) :to-throw 'user-error)))
+    (expect (artisan-startup-profile :ui 'web) :to-throw 'user-error)
+    (let ((process-environment
+           (cl-remove-if (lambda (e) (string-match-p "\\`\\(?:WAYLAND_\\)?DISPLAY=" e))
+                         process-environment)))
+      (expect (artisan-startup-profile :ui 'gui) :to-throw 'user-error))))
 
 (describe "artisan-startup-report"
   (it "shows the profile as a tree that folds, sorts and visits libraries"
