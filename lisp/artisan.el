@@ -99,5 +99,18 @@ COMPONENTS are joined with `expand-file-name' from left to right."
 (autoload 'artisan-index-status "artisan-search"
   "Show the notes index: roots, files, documents, size, last update, skipped files." t)
 
+(autoload 'artisan-startup-profile "artisan-startup"
+  "Profile the start-up of your Emacs configuration." t)
+(autoload 'artisan-startup-report "artisan-startup"
+  "Show a start-up profile as a tree." t)
+(autoload 'artisan-startup-history "artisan-startup"
+  "Chart start-up time over the past profiles." t)
+(autoload 'artisan-startup-compare "artisan-startup"
+  "Compare two start-up profiles." t)
+(autoload 'artisan-gc-monitor-mode "artisan-gc"
+  "Record every garbage collection of this session." t)
+(autoload 'artisan-gc-report "artisan-gc"
+  "Show garbage collection statistics and a suggestion." t)
+
 (provide 'artisan)
 ;;; artisan.el ends here

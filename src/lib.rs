@@ -11,6 +11,7 @@ pub mod elisp;
 pub mod error;
 pub mod job;
 pub mod knowledge;
+pub mod startup;
 
 emacs::plugin_is_GPL_compatible!();
 

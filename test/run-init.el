@@ -36,7 +36,9 @@
       (insert (format "Notes: %s\nData:  %s\n\n" notes artisan-data-directory))
       (insert "Try:\n")
       (dolist (cmd '(artisan-search artisan-search-results artisan-index-status
-                     artisan-index-update artisan-index-rebuild artisan-module-info))
+                     artisan-index-update artisan-index-rebuild
+                     artisan-startup-profile artisan-startup-report artisan-startup-history
+                     artisan-gc-monitor-mode artisan-gc-report artisan-module-info))
         (when (commandp cmd)
           (insert (format "  M-x %s\n" cmd)))))
     (special-mode)

@@ -9,6 +9,7 @@ use crate::error::{catch_panics, Error, Kind, Result};
 pub mod job;
 pub mod knowledge;
 pub mod module;
+pub mod startup;
 
 // The error tree.  `artisan-error' and `artisan-module-error' are also defined
 // by artisan.el (the loader needs them before any module exists); defining them

@@ -1,0 +1,691 @@
+//! The harness: start the user's Emacs again and again with the probe, time
+//! each run from outside, and turn the runs into a profile.
+//!
+//! The probe must run before early-init.el, on Emacs 28 too (which has no
+//! `--init-directory`), while the configuration sees its real home.
+//! `normal-top-level` loads `subdirs.el` from every directory of the initial
+//! `load-path` before `command-line` runs, so the child is started with
+//! `EMACSLOADPATH=PROBE-DIR:` (the empty element keeps the default path)
+//! and `PROBE-DIR/subdirs.el` loads the probe, which restores the
+//! environment for grandchildren.  Each run is timed from `spawn` to the
+//! child's exit on `CLOCK_MONOTONIC`, the clock the child's native recorder
+//! uses too, so the child's own marks and the outside stopwatch agree.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::event::{monotonic_ns, read_events, realtime_ns};
+use super::git;
+use super::hints::{self, Facts, Settings};
+use super::history;
+use super::profile::{self, Profile, ProfileError, FORMAT};
+use super::pty::{readable, Pty};
+use super::stats;
+use super::tree::{self, RunTree};
+use crate::error::{Error, Kind, Result, ResultExt};
+use crate::job::Progress;
+
+/// How the child shows itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ui {
+    /// `emacs -nw` on a pseudo-terminal.
+    Tty {
+        /// `TERM` for the child.
+        term: String,
+        /// Columns.
+        cols: u16,
+        /// Rows.
+        rows: u16,
+    },
+    /// A graphical frame on the display in the environment.
+    Gui,
+    /// `emacs --fg-daemon=NAME`, with a unique server name.
+    Daemon,
+}
+
+impl Ui {
+    /// The name Lisp uses.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Ui::Tty { .. } => "tty",
+            Ui::Gui => "gui",
+            Ui::Daemon => "daemon",
+        }
+    }
+}
+
+/// Whether the probe records, or only marks the settled moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Record everything: a profile.
+    Record,
+    /// Install nothing but the exit after start-up settled: timings of the
+    /// configuration without the probe's cost.
+    Bare,
+}
+
+/// Everything a profiling job needs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The Emacs binary.
+    pub emacs: PathBuf,
+    /// How the children show themselves.
+    pub ui: Ui,
+    /// Measured runs.
+    pub runs: usize,
+    /// Warm-up runs, discarded.
+    pub warmup: usize,
+    /// A run taking longer is killed.
+    pub timeout: Duration,
+    /// Seconds to keep watching after the first redisplay.
+    pub settle: f64,
+    /// Seconds of idleness before start-up counts as stalled (a prompt).
+    pub stall: f64,
+    /// The children's base environment.
+    pub env: Vec<(String, String)>,
+    /// The children's working directory.
+    pub cwd: PathBuf,
+    /// The configuration directory.
+    pub init_directory: PathBuf,
+    /// Whether the probe must point `user-emacs-directory` there (it is
+    /// not where the child would look by itself).
+    pub set_init_directory: bool,
+    /// The probe library, without suffix.
+    pub probe_file: String,
+    /// The native module for the children, if any.
+    pub module_file: Option<String>,
+    /// A scratch directory, created if needed and removed at the end.
+    pub work_dir: PathBuf,
+    /// Where the history lives; `None` records nothing.
+    pub history_dir: Option<PathBuf>,
+    /// Record or bare.
+    pub mode: Mode,
+    /// Hint thresholds.
+    pub hints: Settings,
+    /// Whether the children may start deferred native compilation.
+    pub native_compile: bool,
+}
+
+/// Timing of one run without the probe (bare mode).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    /// Process start to settled, milliseconds, when the child said.
+    pub total_ms: Option<f64>,
+    /// Process start to exit, milliseconds.
+    pub wall_ms: f64,
+}
+
+/// What a job produces.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A profile (record mode).
+    Profile(Box<Profile>),
+    /// Timings (bare mode).
+    Timings(Vec<Timing>),
+}
+
+/// One child run.
+struct Run {
+    tree: Option<RunTree>,
+    wall_ms: f64,
+    timed_out: bool,
+    exit: Option<i32>,
+    output: String,
+}
+
+fn lisp_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The `subdirs.el` that loads the probe.
+pub fn subdirs_el(probe_file: &str) -> String {
+    format!(
+        ";;; subdirs.el --- written by artisan: load the start-up probe\n\
+         ;; Bound so that loading the probe queues no native compilation.\n\
+         (let ((native-comp-deferred-compilation nil)\n\
+         \x20     (native-comp-jit-compilation nil))\n\
+         \x20 (load {} t t))\n",
+        lisp_string(probe_file)
+    )
+}
+
+/// The child's environment for one run.
+pub fn child_env(options: &Options, probe_dir: &Path, out_file: &Path) -> Vec<(String, String)> {
+    let mut env: BTreeMap<String, String> = options
+        .env
+        .iter()
+        .filter(|(k, _)| !k.starts_with("ARTISAN_PROBE_") && k != "COLUMNS" && k != "LINES")
+        .cloned()
+        .collect();
+    let original = env.remove("EMACSLOADPATH");
+    let probe = probe_dir.to_string_lossy().to_string();
+    env.insert(
+        "EMACSLOADPATH".into(),
+        format!("{probe}:{}", original.clone().unwrap_or_default()),
+    );
+    if let Some(original) = original {
+        env.insert("ARTISAN_PROBE_LOADPATH".into(), original);
+    }
+    env.insert(
+        "ARTISAN_PROBE_MODE".into(),
+        match options.mode {
+            Mode::Record => "record",
+            Mode::Bare => "bare",
+        }
+        .into(),
+    );
+    env.insert(
+        "ARTISAN_PROBE_OUT".into(),
+        out_file.to_string_lossy().to_string(),
+    );
+    if let Some(module) = &options.module_file {
+        env.insert("ARTISAN_PROBE_MODULE".into(), module.clone());
+    }
+    if options.set_init_directory {
+        env.insert(
+            "ARTISAN_PROBE_INIT_DIR".into(),
+            options.init_directory.to_string_lossy().to_string(),
+        );
+    }
+    if options.native_compile {
+        env.insert("ARTISAN_PROBE_NATIVE_COMPILE".into(), "1".into());
+    }
+    env.insert("ARTISAN_PROBE_SETTLE".into(), format!("{}", options.settle));
+    env.insert("ARTISAN_PROBE_STALL".into(), format!("{}", options.stall));
+    match &options.ui {
+        Ui::Tty { term, .. } => {
+            env.insert("TERM".into(), term.clone());
+        }
+        Ui::Gui => {}
+        Ui::Daemon => {
+            env.remove("DISPLAY");
+            env.remove("WAYLAND_DISPLAY");
+        }
+    }
+    env.into_iter().collect()
+}
+
+/// Kills the child's whole process group.
+fn kill_group(pid: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        // SAFETY: sending a signal; a vanished group is harmless (ESRCH).
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progress) -> Result<Run> {
+    let out_file = options.work_dir.join(format!("run-{index}.jsonl"));
+    let log_file = options.work_dir.join(format!("run-{index}.log"));
+    let mut cmd = Command::new(&options.emacs);
+    cmd.env_clear()
+        .envs(child_env(options, probe_dir, &out_file))
+        .current_dir(&options.cwd);
+    let mut pty = None;
+    match &options.ui {
+        Ui::Tty { cols, rows, .. } => {
+            cmd.arg("-nw");
+            let p = Pty::open(*cols, *rows)?;
+            p.attach(&mut cmd)?;
+            pty = Some(p);
+        }
+        Ui::Gui | Ui::Daemon => {
+            if options.ui == Ui::Daemon {
+                cmd.arg(format!(
+                    "--fg-daemon=artisan-probe-{}-{index}",
+                    std::process::id()
+                ));
+            }
+            let log = fs::File::create(&log_file).or_kind(
+                Kind::Startup,
+                format!("Cannot create {}", log_file.display()),
+            )?;
+            let log2 = log
+                .try_clone()
+                .or_kind(Kind::Startup, "Cannot duplicate the log")?;
+            cmd.stdin(Stdio::null()).stdout(log).stderr(log2);
+            // SAFETY: setsid is async-signal-safe.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                    libc::setsid();
+                    Ok(())
+                });
+            }
+        }
+    }
+
+    let spawn_real = realtime_ns();
+    let spawn = monotonic_ns();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::startup(format!("Cannot start {}: {e}", options.emacs.display())))?;
+    let pid = child.id();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = match pty {
+        Some(p) => Some(p.drain(Arc::clone(&stop))?),
+        None => None,
+    };
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("artisan-wait".into())
+        .spawn(move || {
+            let status = child.wait();
+            let _ = tx.send((status, monotonic_ns()));
+        })
+        .or_kind(Kind::Startup, "Cannot start a waiter thread")?;
+
+    let started = Instant::now();
+    let mut timed_out = false;
+    let mut cancelled = false;
+    let (status, exited) = loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(done) => break done,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if !cancelled && progress.is_cancelled() {
+                    cancelled = true;
+                    kill_group(pid);
+                } else if !timed_out && !cancelled && started.elapsed() > options.timeout {
+                    timed_out = true;
+                    kill_group(pid);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(Error::startup("Lost track of the child Emacs"));
+            }
+        }
+    };
+    // Whatever the child left in its group (compilations, servers) goes too.
+    kill_group(pid);
+    stop.store(true, Ordering::Relaxed);
+    let output = match reader {
+        Some(r) => readable(&r.join().unwrap_or_default()),
+        None => fs::read(&log_file)
+            .map(|b| readable(&b))
+            .unwrap_or_default(),
+    };
+    if cancelled {
+        return Err(Error::cancelled());
+    }
+    let exit = status.ok().and_then(|s| s.code());
+    let tree = match fs::File::open(&out_file) {
+        Ok(f) => {
+            let (events, _) = read_events(BufReader::new(f));
+            (!events.is_empty()).then(|| tree::build(&events, spawn, spawn_real))
+        }
+        Err(_) => None,
+    };
+    Ok(Run {
+        tree,
+        wall_ms: exited.saturating_sub(spawn) as f64 / 1e6,
+        timed_out,
+        exit,
+        output,
+    })
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .get(lines.len().saturating_sub(n)..)
+        .unwrap_or(&[])
+        .join("\n")
+}
+
+fn no_probe_error(options: &Options, run: &Run) -> Error {
+    let output = last_lines(&run.output, 12);
+    Error::startup(format!(
+        "The start-up probe did not run in {} (exit code {}){}.  {}",
+        options.emacs.display(),
+        run.exit
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "none: killed".into()),
+        if run.timed_out {
+            format!(", and it was killed after {} s", options.timeout.as_secs())
+        } else {
+            String::new()
+        },
+        if output.is_empty() {
+            "It printed nothing.".to_string()
+        } else {
+            format!("Its output ended with:\n{output}")
+        }
+    ))
+}
+
+/// A sortable, unique id from the current time.
+fn new_id(real_ns: u64) -> String {
+    let secs = (real_ns / 1_000_000_000) as i64;
+    let date: String = profile::utc_date(secs)
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    let (day, time) = date.split_at(8.min(date.len()));
+    format!("{day}T{time}-{:04x}", (real_ns / 1000) % 0x1_0000)
+}
+
+/// Runs the job described by `options`.
+pub fn run(options: &Options, progress: &Progress) -> Result<Outcome> {
+    if options.runs == 0 {
+        return Err(Error::startup("The number of runs must be at least 1"));
+    }
+    let probe_dir = options.work_dir.join("probe");
+    fs::create_dir_all(&probe_dir).or_kind(
+        Kind::Startup,
+        format!("Cannot create {}", probe_dir.display()),
+    )?;
+    fs::write(
+        probe_dir.join("subdirs.el"),
+        subdirs_el(&options.probe_file),
+    )
+    .or_kind(Kind::Startup, "Cannot write the probe's subdirs.el")?;
+    let result = run_all(options, &probe_dir, progress);
+    let _ = fs::remove_dir_all(&options.work_dir);
+    result
+}
+
+fn run_all(options: &Options, probe_dir: &Path, progress: &Progress) -> Result<Outcome> {
+    let total = options.warmup + options.runs;
+    progress.set_total(total as u64);
+    let mut measured: Vec<Run> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    for index in 0..total {
+        progress.check()?;
+        let warm = index < options.warmup;
+        progress.set_phase(if warm { "warming up" } else { "measuring" });
+        let run = run_once(options, index, probe_dir, progress)?;
+        progress.advance(1);
+        if run.tree.is_none() {
+            return Err(no_probe_error(options, &run));
+        }
+        if run.timed_out {
+            let open = run
+                .tree
+                .as_ref()
+                .map(|t| t.open_at_end.join(" > "))
+                .filter(|s| !s.is_empty())
+                .map(|s| format!("; it was inside {s}"))
+                .unwrap_or_default();
+            notes.push(format!(
+                "Run {} did not settle within {} s and was killed{open}.  The report shows \
+                 what it did until then; later runs were skipped.",
+                index + 1,
+                options.timeout.as_secs()
+            ));
+            measured.push(run);
+            break;
+        }
+        if !warm {
+            measured.push(run);
+        }
+    }
+    match options.mode {
+        Mode::Bare => Ok(Outcome::Timings(
+            measured
+                .iter()
+                .map(|r| Timing {
+                    total_ms: r.tree.as_ref().filter(|t| t.settled).map(|t| t.total_ms),
+                    wall_ms: r.wall_ms,
+                })
+                .collect(),
+        )),
+        Mode::Record => {
+            progress.set_phase("analysing");
+            let profile = build_profile(options, &measured, notes)?;
+            if let Some(dir) = &options.history_dir {
+                history::append(dir, &profile)?;
+            }
+            Ok(Outcome::Profile(Box::new(profile)))
+        }
+    }
+}
+
+fn meta_str(meta: &BTreeMap<String, serde_json::Value>, key: &str) -> String {
+    meta.get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn build_profile(options: &Options, runs: &[Run], mut notes: Vec<String>) -> Result<Profile> {
+    let trees: Vec<&RunTree> = runs.iter().filter_map(|r| r.tree.as_ref()).collect();
+    let first = trees
+        .iter()
+        .find(|t| !t.meta.is_empty())
+        .or_else(|| trees.first())
+        .ok_or_else(|| Error::startup("No run produced any data"))?;
+    let meta = &first.meta;
+    let lists: Vec<&[tree::RunNode]> = trees.iter().map(|t| t.phases.as_slice()).collect();
+    let run_totals: Vec<f64> = trees.iter().map(|t| t.total_ms).collect();
+
+    let mut errors: Vec<ProfileError> = Vec::new();
+    for (i, t) in trees.iter().enumerate() {
+        for e in &t.errors {
+            match errors
+                .iter_mut()
+                .find(|x| x.place == e.place && x.message == e.message)
+            {
+                Some(x) => x.runs.push(i),
+                None => errors.push(ProfileError {
+                    runs: vec![i],
+                    place: e.place.clone(),
+                    message: e.message.clone(),
+                }),
+            }
+        }
+    }
+    if let Some(note) = meta.get("clock-note").and_then(|v| v.as_str()) {
+        notes.push(note.to_string());
+    }
+    let unsettled = trees.iter().filter(|t| !t.settled).count();
+    if unsettled > 0 && !notes.iter().any(|n| n.contains("killed")) {
+        notes.push(format!(
+            "{unsettled} run(s) did not reach the first redisplay by themselves; their \
+             totals end where they stopped."
+        ));
+    }
+    let mut packages: Vec<String> = match meta.get("packages") {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    packages.sort();
+    let now = realtime_ns();
+    let mut profile = Profile {
+        format: FORMAT,
+        id: new_id(now),
+        date: profile::utc_date((now / 1_000_000_000) as i64),
+        unix_time: (now / 1_000_000_000) as i64,
+        runs: trees.len(),
+        warmup: options.warmup,
+        ui: options.ui.name().to_string(),
+        emacs: options.emacs.to_string_lossy().to_string(),
+        emacs_version: meta_str(meta, "emacs-version"),
+        native_comp: matches!(meta.get("native-comp"), Some(serde_json::Value::Bool(true))),
+        init_directory: options.init_directory.to_string_lossy().to_string(),
+        git: git::describe(&options.init_directory),
+        packages_digest: profile::digest(&packages),
+        packages,
+        settle: options.settle,
+        outliers: stats::outliers(&run_totals),
+        run_totals,
+        run_walls: runs
+            .iter()
+            .filter(|r| r.tree.is_some())
+            .map(|r| (!r.timed_out).then_some(r.wall_ms))
+            .collect(),
+        run_overheads: trees.iter().map(|t| t.overhead_ms).collect(),
+        run_settled: trees.iter().map(|t| t.settled).collect(),
+        tree: profile::merge(&lists),
+        hints: Vec::new(),
+        errors,
+        notes,
+    };
+    let facts = Facts::from_meta(meta);
+    profile.hints = hints::hints(&profile, &facts, &options.hints);
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(dir: &Path) -> Options {
+        Options {
+            emacs: PathBuf::from("emacs"),
+            ui: Ui::Tty {
+                term: "xterm-256color".into(),
+                cols: 80,
+                rows: 24,
+            },
+            runs: 1,
+            warmup: 0,
+            timeout: Duration::from_secs(10),
+            settle: 0.0,
+            stall: 3.0,
+            env: vec![
+                ("HOME".into(), "/home/u".into()),
+                ("EMACSLOADPATH".into(), "/site:".into()),
+                ("ARTISAN_PROBE_OUT".into(), "/stale".into()),
+                ("COLUMNS".into(), "10".into()),
+                ("TERM".into(), "dumb".into()),
+            ],
+            cwd: dir.to_path_buf(),
+            init_directory: PathBuf::from("/cfg/"),
+            set_init_directory: true,
+            probe_file: "/pkg/lisp/artisan-startup-probe".into(),
+            module_file: Some("/pkg/artisan-dyn.so".into()),
+            work_dir: dir.to_path_buf(),
+            history_dir: None,
+            mode: Mode::Record,
+            hints: Settings::default(),
+            native_compile: false,
+        }
+    }
+
+    #[test]
+    fn the_child_environment_puts_the_probe_first_and_remembers_the_original() {
+        let o = options(Path::new("/w"));
+        let env: BTreeMap<String, String> =
+            child_env(&o, Path::new("/w/probe"), Path::new("/w/run-0.jsonl"))
+                .into_iter()
+                .collect();
+        assert_eq!(env["EMACSLOADPATH"], "/w/probe:/site:");
+        assert_eq!(env["ARTISAN_PROBE_LOADPATH"], "/site:");
+        assert_eq!(env["ARTISAN_PROBE_OUT"], "/w/run-0.jsonl");
+        assert!(!env.contains_key("ARTISAN_PROBE_NOP"));
+        assert_eq!(env["ARTISAN_PROBE_INIT_DIR"], "/cfg/");
+        assert_eq!(env["ARTISAN_PROBE_MODULE"], "/pkg/artisan-dyn.so");
+        assert_eq!(env["TERM"], "xterm-256color");
+        assert_eq!(env["HOME"], "/home/u");
+        assert!(!env.contains_key("COLUMNS"));
+        let mut o = o;
+        o.env.retain(|(k, _)| k != "EMACSLOADPATH");
+        o.set_init_directory = false;
+        let env: BTreeMap<String, String> = child_env(&o, Path::new("/w/probe"), Path::new("/o"))
+            .into_iter()
+            .collect();
+        assert_eq!(env["EMACSLOADPATH"], "/w/probe:");
+        assert!(!env.contains_key("ARTISAN_PROBE_LOADPATH"));
+        assert!(!env.contains_key("ARTISAN_PROBE_INIT_DIR"));
+    }
+
+    #[test]
+    fn subdirs_el_quotes_the_probe_file() {
+        let s = subdirs_el("/odd \"dir\"\\x/probe");
+        assert!(
+            s.contains("(load \"/odd \\\"dir\\\"\\\\x/probe\" t t)"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn ids_sort_by_time() {
+        let a = new_id(1_700_000_000_000_000_000);
+        let b = new_id(1_700_000_001_000_000_000);
+        assert!(a.starts_with("20231114T221320-"), "{a}");
+        assert!(a < b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    }
+
+    #[test]
+    fn a_child_that_never_runs_the_probe_is_reported_with_its_output() {
+        let dir = std::env::temp_dir().join(format!("artisan-harness-{}", monotonic_ns()));
+        let mut o = options(&dir);
+        // `sh -c` ignores the probe: it prints and exits.
+        o.emacs = PathBuf::from("/bin/echo");
+        o.env = vec![("PATH".into(), "/usr/bin:/bin".into())];
+        let err = run(&o, &Progress::default()).unwrap_err();
+        assert_eq!(err.kind, Kind::Startup);
+        assert!(err.message.contains("did not run"), "{}", err.message);
+        assert!(err.message.contains("-nw"), "{}", err.message);
+        assert!(!dir.exists(), "the work directory is removed");
+    }
+
+    #[test]
+    fn a_hung_child_is_killed_at_the_timeout() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("artisan-harness-{}", monotonic_ns()));
+        let probe = dir.join("probe");
+        fs::create_dir_all(&probe).unwrap();
+        let script = dir.join("hang.sh");
+        fs::write(&script, "#!/bin/sh\nsleep 30\n").unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut o = options(&dir);
+        o.emacs = script;
+        o.env = vec![("PATH".into(), "/usr/bin:/bin".into())];
+        o.timeout = Duration::from_millis(300);
+        for ui in [o.ui.clone(), Ui::Daemon] {
+            o.ui = ui;
+            let started = Instant::now();
+            let run = run_once(&o, 0, &probe, &Progress::default()).unwrap();
+            assert!(run.timed_out);
+            assert!(run.tree.is_none());
+            assert!(
+                run.wall_ms >= 300.0 && run.wall_ms < 5000.0,
+                "{}",
+                run.wall_ms
+            );
+            assert!(started.elapsed() < Duration::from_secs(5));
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn cancelling_kills_the_child() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("artisan-harness-{}", monotonic_ns()));
+        let probe = dir.join("probe");
+        fs::create_dir_all(&probe).unwrap();
+        let script = dir.join("hang.sh");
+        fs::write(&script, "#!/bin/sh\nsleep 30\n").unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut o = options(&dir);
+        o.emacs = script;
+        o.env = vec![("PATH".into(), "/usr/bin:/bin".into())];
+        let progress = Progress::default();
+        progress.cancel();
+        let started = Instant::now();
+        let err = run_once(&o, 0, &probe, &progress).err().unwrap();
+        assert_eq!(err.kind, Kind::Cancelled);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,392 @@
+//! The profile history under `artisan-data-directory`.
+//!
+//! Layout of the history directory (`startup/` by default):
+//!
+//! - `history.jsonl`: one line per profile, appended: a summary with the
+//!   run totals, phases, Emacs version, native compilation, the config's
+//!   commit and dirty state and a digest of the package versions.
+//! - `profiles/ID.json`: the full profile (tree with per-run samples),
+//!   written to a temporary name and renamed, before its history line.
+//! - `baseline`: the id of the profile new ones are compared with.
+//!
+//! A line is appended with one `write` on a file opened for appending, so
+//! two Emacs sessions profiling at once interleave whole lines.  Lines that
+//! do not parse (a crash mid-write, a newer format) are skipped.
+
+use std::fs::{self, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::compare::{self, Status};
+use super::git::GitInfo;
+use super::profile::Profile;
+use super::stats;
+use crate::error::{Error, Kind, Result, ResultExt};
+
+/// One line of `history.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The profile's id (`profiles/ID.json`).
+    pub id: String,
+    /// When, UTC.
+    pub date: String,
+    /// When, seconds since the epoch.
+    pub unix_time: i64,
+    /// `emacs-version`.
+    pub emacs_version: String,
+    /// Native compilation available in the children.
+    pub native_comp: bool,
+    /// `tty`, `gui` or `daemon`.
+    pub ui: String,
+    /// The profiled configuration directory.
+    pub init_directory: String,
+    /// Its commit, when in a git repository.
+    #[serde(default)]
+    pub git: Option<GitInfo>,
+    /// Digest of the activated packages and their versions.
+    pub packages_digest: String,
+    /// How many packages were activated.
+    pub package_count: usize,
+    /// Measured runs.
+    pub runs: usize,
+    /// Per-run totals, milliseconds.
+    pub run_totals: Vec<f64>,
+    /// Median total.
+    pub total_ms: f64,
+    /// Confidence interval of the median total.
+    pub total_ci: (f64, f64),
+    /// Median wall time measured from outside.
+    #[serde(default)]
+    pub wall_ms: Option<f64>,
+    /// Median probe overhead.
+    pub overhead_ms: f64,
+    /// Phases with their median times.
+    pub phases: Vec<(String, f64)>,
+    /// Number of hints.
+    pub hints: usize,
+    /// Number of distinct errors.
+    pub errors: usize,
+}
+
+impl Entry {
+    /// Summarizes a profile.
+    pub fn of(profile: &Profile) -> Entry {
+        let ci = stats::median_ci(&profile.run_totals, 0.95)
+            .map(|c| (c.low, c.high))
+            .unwrap_or((0.0, 0.0));
+        Entry {
+            id: profile.id.clone(),
+            date: profile.date.clone(),
+            unix_time: profile.unix_time,
+            emacs_version: profile.emacs_version.clone(),
+            native_comp: profile.native_comp,
+            ui: profile.ui.clone(),
+            init_directory: profile.init_directory.clone(),
+            git: profile.git.clone(),
+            packages_digest: profile.packages_digest.clone(),
+            package_count: profile.packages.len(),
+            runs: profile.runs,
+            run_totals: profile.run_totals.clone(),
+            total_ms: profile.total_ms(),
+            total_ci: ci,
+            wall_ms: profile.wall_ms(),
+            overhead_ms: profile.overhead_ms(),
+            phases: profile.phases(),
+            hints: profile.hints.len(),
+            errors: profile.errors.len(),
+        }
+    }
+}
+
+fn history_file(dir: &Path) -> PathBuf {
+    dir.join("history.jsonl")
+}
+
+fn profile_file(dir: &Path, id: &str) -> Result<PathBuf> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(Error::startup(format!("Not a profile id: {id:?}")));
+    }
+    Ok(dir.join("profiles").join(format!("{id}.json")))
+}
+
+/// Writes `profile` to `dir` and appends its history line.
+pub fn append(dir: &Path, profile: &Profile) -> Result<()> {
+    let path = profile_file(dir, &profile.id)?;
+    let profiles = dir.join("profiles");
+    fs::create_dir_all(&profiles).or_kind(
+        Kind::Startup,
+        format!("Cannot create {}", profiles.display()),
+    )?;
+    let json = serde_json::to_vec(profile).or_kind(Kind::Startup, "Cannot encode the profile")?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    fs::write(&tmp, json).or_kind(Kind::Startup, format!("Cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, &path).or_kind(Kind::Startup, format!("Cannot write {}", path.display()))?;
+    let mut line = serde_json::to_string(&Entry::of(profile))
+        .or_kind(Kind::Startup, "Cannot encode the history entry")?;
+    line.push('\n');
+    let file = history_file(dir);
+    let mut out = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+        .or_kind(Kind::Startup, format!("Cannot open {}", file.display()))?;
+    out.write_all(line.as_bytes()).or_kind(
+        Kind::Startup,
+        format!("Cannot append to {}", file.display()),
+    )
+}
+
+/// Reads the history, oldest first.  A missing history is empty.
+pub fn entries(dir: &Path) -> Result<Vec<Entry>> {
+    let file = history_file(dir);
+    let f = match fs::File::open(&file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Error::startup(format!(
+                "Cannot read {}: {e}",
+                file.display()
+            )))
+        }
+    };
+    Ok(BufReader::new(f)
+        .lines()
+        .map_while(std::result::Result::ok)
+        .filter_map(|line| serde_json::from_str::<Entry>(&line).ok())
+        .collect())
+}
+
+/// Loads the profile `id`, or the latest one when `id` is `None`.
+pub fn load(dir: &Path, id: Option<&str>) -> Result<Profile> {
+    let id = match id {
+        Some(id) => id.to_string(),
+        None => entries(dir)?.last().map(|e| e.id.clone()).ok_or_else(|| {
+            Error::startup("No start-up profile yet: run M-x artisan-startup-profile")
+        })?,
+    };
+    let path = profile_file(dir, &id)?;
+    let text = fs::read(&path).map_err(|e| {
+        Error::startup(format!(
+            "The profile {id} is not available ({}: {e})",
+            path.display()
+        ))
+    })?;
+    serde_json::from_slice(&text).or_kind(Kind::Startup, format!("Cannot read {}", path.display()))
+}
+
+/// The baseline's id, if one was chosen.
+pub fn baseline(dir: &Path) -> Option<String> {
+    let text = fs::read_to_string(dir.join("baseline")).ok()?;
+    let id = text.trim();
+    (!id.is_empty()).then(|| id.to_string())
+}
+
+/// Makes `id` the baseline.
+pub fn set_baseline(dir: &Path, id: &str) -> Result<()> {
+    let path = profile_file(dir, id)?;
+    if !path.exists() {
+        return Err(Error::startup(format!(
+            "No profile {id} in {}",
+            dir.display()
+        )));
+    }
+    fs::write(dir.join("baseline"), format!("{id}\n")).or_kind(
+        Kind::Startup,
+        format!("Cannot write the baseline in {}", dir.display()),
+    )
+}
+
+/// A point of the history chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// The entry.
+    pub entry: Entry,
+    /// Change of the median total since the previous point.
+    pub delta_ms: Option<f64>,
+    /// Whether the total regressed significantly since the previous point.
+    pub regression: bool,
+    /// Whether it improved significantly.
+    pub improvement: bool,
+}
+
+/// The history as chart points: each entry compared with the one before
+/// it, by its run totals, with the same floor and test as comparisons.
+/// Only entries of `init_directory` are kept when it is given.
+pub fn series(
+    entries: Vec<Entry>,
+    init_directory: Option<&str>,
+    floor: f64,
+    alpha: f64,
+) -> Vec<Point> {
+    let mut out: Vec<Point> = Vec::new();
+    let kept = entries
+        .into_iter()
+        .filter(|e| init_directory.is_none_or(|d| e.init_directory == d));
+    for entry in kept {
+        let (delta_ms, status) = match out.last() {
+            Some(prev) => {
+                let a = &prev.entry;
+                let delta = entry.total_ms - a.total_ms;
+                let b_low: Vec<f64> = entry.run_totals.iter().map(|x| x - floor).collect();
+                let a_low: Vec<f64> = a.run_totals.iter().map(|x| x - floor).collect();
+                let p_up = stats::mann_whitney_greater(&a.run_totals, &b_low);
+                let p_down = stats::mann_whitney_greater(&entry.run_totals, &a_low);
+                let status = if delta > floor && p_up <= alpha {
+                    Status::Regression
+                } else if delta < -floor && p_down <= alpha {
+                    Status::Improvement
+                } else {
+                    Status::Unchanged
+                };
+                (Some(delta), status)
+            }
+            None => (None, Status::Unchanged),
+        };
+        out.push(Point {
+            entry,
+            delta_ms,
+            regression: status == Status::Regression,
+            improvement: status == Status::Improvement,
+        });
+    }
+    out
+}
+
+/// Compares two stored profiles: `b` (default: the latest) against `a`
+/// (default: the baseline).
+pub fn compare_stored(
+    dir: &Path,
+    a: Option<&str>,
+    b: Option<&str>,
+    floor: f64,
+    alpha: f64,
+) -> Result<(Profile, Profile, compare::Comparison)> {
+    let a_id = match a {
+        Some(id) => id.to_string(),
+        None => baseline(dir).ok_or_else(|| {
+            Error::startup("No baseline: press b in a start-up report to choose one")
+        })?,
+    };
+    let pa = load(dir, Some(&a_id))?;
+    let pb = load(dir, b)?;
+    let c = compare::compare(&pa, &pb, floor, alpha);
+    Ok((pa, pb, c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::startup::compare::tests::profile_of;
+    use crate::startup::tree::tests::typical;
+
+    fn temp_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "artisan-history-{}-{}",
+            std::process::id(),
+            crate::startup::event::monotonic_ns()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn profile(id: &str, slow: u64, runs: usize) -> Profile {
+        let trees: Vec<_> = (0..runs)
+            .map(|i| typical(slow + i as u64).build())
+            .collect();
+        let mut p = profile_of(&trees);
+        p.id = id.into();
+        p.git = Some(GitInfo {
+            commit: "0123456789abcdef".into(),
+            short: "0123456789".into(),
+            summary: "Config".into(),
+            branch: Some("main".into()),
+            dirty: false,
+        });
+        p
+    }
+
+    #[test]
+    fn history_round_trips_and_keeps_order() {
+        let dir = temp_dir();
+        assert!(entries(&dir).unwrap().is_empty());
+        assert!(load(&dir, None)
+            .unwrap_err()
+            .message
+            .contains("No start-up profile"));
+        let p1 = profile("20260101T000000-aaaa", 150, 5);
+        let p2 = profile("20260102T000000-bbbb", 10, 5);
+        append(&dir, &p1).unwrap();
+        append(&dir, &p2).unwrap();
+        // A damaged line is skipped.
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.join("history.jsonl"))
+            .unwrap();
+        f.write_all(b"{\"id\": \"broken\n").unwrap();
+        let all = entries(&dir).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].id, p1.id);
+        assert_eq!(all[0].git.as_ref().unwrap().short, "0123456789");
+        assert_eq!(all[1].runs, 5);
+        assert!((all[0].total_ms - p1.total_ms()).abs() < 1e-9);
+        assert_eq!(load(&dir, None).unwrap(), p2);
+        assert_eq!(load(&dir, Some(&p1.id)).unwrap(), p1);
+        assert!(load(&dir, Some("../etc/passwd")).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn baseline_and_stored_comparison() {
+        let dir = temp_dir();
+        let p1 = profile("a1", 10, 5);
+        let p2 = profile("a2", 160, 5);
+        append(&dir, &p1).unwrap();
+        append(&dir, &p2).unwrap();
+        assert_eq!(baseline(&dir), None);
+        assert!(compare_stored(&dir, None, None, 2.0, 0.05).is_err());
+        assert!(set_baseline(&dir, "nope").is_err());
+        set_baseline(&dir, "a1").unwrap();
+        assert_eq!(baseline(&dir).as_deref(), Some("a1"));
+        let (a, b, c) = compare_stored(&dir, None, None, 2.0, 0.05).unwrap();
+        assert_eq!((a.id.as_str(), b.id.as_str()), ("a1", "a2"));
+        assert_eq!(c.regressions().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn series_marks_regressions_between_consecutive_profiles() {
+        let e = |id: &str, slow: u64| Entry::of(&profile(id, slow, 5));
+        let points = series(
+            vec![
+                e("p1", 10),
+                e("p2", 11),
+                e("p3", 150),
+                e("p4", 150),
+                e("p5", 10),
+            ],
+            None,
+            2.0,
+            0.05,
+        );
+        let flags: Vec<(bool, bool)> = points
+            .iter()
+            .map(|p| (p.regression, p.improvement))
+            .collect();
+        assert_eq!(
+            flags,
+            vec![
+                (false, false),
+                (false, false),
+                (true, false),
+                (false, false),
+                (false, true)
+            ]
+        );
+        assert!(points[0].delta_ms.is_none());
+        assert!((points[2].delta_ms.unwrap() - 139.0).abs() < 1e-9);
+        let other = series(vec![e("p1", 10)], Some("/elsewhere/"), 2.0, 0.05);
+        assert!(other.is_empty());
+    }
+}

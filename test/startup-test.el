@@ -1,0 +1,508 @@
+;;; startup-test.el --- Specs for the start-up profiler  -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Real child Emacs processes profile the fixture configurations of
+;; test/fixtures/startup/ on a pseudo-terminal.  basic/ has an
+;; early-init.el, an init.el and local packages: artisan-fixture-slow
+;; busy-waits 150 ms at load and nothing uses it; artisan-fixture-quick
+;; requires a helper and turns on a global mode; an autoload loads
+;; artisan-fixture-auto.  Environment variables make init.el fail, ask
+;; a question or hang.  Times are checked with tolerances that hold on
+;; a loaded 2-core machine.
+
+;;; Code:
+
+(require 'artisan-test-helpers)
+(require 'artisan-startup)
+(require 'artisan-gc)
+(require 'artisan-startup-probe)
+
+(defvar artisan-startup-test--dir nil
+  "Scratch directory of the specs: configurations and data.")
+
+(defvar artisan-startup-test--profile nil
+  "The profile of the basic fixture, taken once.")
+
+(defvar artisan-startup-test--fast nil
+  "The profile of the basic fixture without its slow package.")
+
+(defvar artisan-startup-test--low-gc nil
+  "The profile of the basic fixture collecting garbage during start-up.")
+
+(defconst artisan-startup-test--env
+  '("EMACS_INHIBIT_AUTOMATIC_NATIVE_COMPILATION=1")
+  "Environment of the profiled children: no native compilation in the background.")
+
+(defun artisan-startup-test--config (name)
+  "Return the copy of the fixture configuration NAME."
+  (file-name-as-directory (expand-file-name (concat "startup/" name) artisan-startup-test--dir)))
+
+(defun artisan-startup-test--git (&rest args)
+  "Run git with ARGS in the basic configuration; return its output."
+  (with-temp-buffer
+    (let ((default-directory (artisan-startup-test--config "basic")))
+      (apply #'call-process "git" nil t nil args)
+      (string-trim (buffer-string)))))
+
+(defun artisan-startup-test--profile (&rest args)
+  "Profile the basic configuration with ARGS and wait for the result."
+  (apply #'artisan-startup-profile
+         (append args
+                 (list :init-directory (artisan-startup-test--config "basic")
+                       :ui 'tty :wait t
+                       :env (append (plist-get args :env) artisan-startup-test--env)))))
+
+(defun artisan-startup-test--find (nodes name)
+  "Return the first node called NAME in NODES or below."
+  (cl-loop for n in nodes
+           thereis (if (equal (plist-get n :name) name)
+                       n
+                     (artisan-startup-test--find (plist-get n :children) name))))
+
+(defun artisan-startup-test--rows ()
+  "Return the names of the tree's rows in the current report buffer.
+Names, not the text: the text is cut to the window's width."
+  (let (rows)
+    (save-excursion
+      (goto-char (point-min))
+      (while (not (eobp))
+        (let ((node (get-text-property (point) 'artisan-node)))
+          (when node (push (plist-get node :name) rows)))
+        (forward-line 1)))
+    (mapconcat #'identity (nreverse rows) "\n")))
+
+(defun artisan-startup-test--goto-row (name &optional kind)
+  "Move to the first row of the node NAME (of KIND), or fail."
+  (goto-char (point-min))
+  (while (let ((node (get-text-property (point) 'artisan-node)))
+           (and (not (eobp))
+                (not (and node (equal (plist-get node :name) name)
+                          (or (null kind) (eq (plist-get node :kind) kind))))))
+    (forward-line 1))
+  (expect (eobp) :to-be nil))
+
+(defun artisan-startup-test--phase (profile name)
+  "Return the phase NAME of PROFILE."
+  (cl-find name (plist-get profile :tree)
+           :key (lambda (n) (plist-get n :name)) :test #'equal))
+
+(defun artisan-startup-test--setup ()
+  "Copy the fixtures, make basic/ a git repository, take the main profiles."
+  (setq artisan-startup-test--dir (make-temp-file "artisan-startup-test-" t)
+        artisan-data-directory (expand-file-name "data/" artisan-startup-test--dir))
+  (let ((dir artisan-startup-test--dir))
+    (add-hook 'kill-emacs-hook (lambda () (delete-directory dir t))))
+  (copy-directory (expand-file-name "test/fixtures/startup/" artisan-test-root)
+                  (file-name-as-directory (expand-file-name "startup" artisan-startup-test--dir))
+                  nil t t)
+  (when (executable-find "git")
+    (artisan-startup-test--git "init" "-q")
+    (artisan-startup-test--git "add" ".")
+    (artisan-startup-test--git "-c" "user.name=Test" "-c" "user.email=test@example.org"
+                               "commit" "-q" "-m" "Fixture configuration"))
+  (artisan-test-ensure-module)
+  (setq artisan-startup-test--fast
+        (artisan-startup-test--profile :runs 5 :warmup 1 :env '("ARTISAN_FIXTURE_FAST=1")))
+  (setq artisan-startup-test--profile (artisan-startup-test--profile :runs 5 :warmup 0))
+  (setq artisan-startup-test--low-gc
+        (artisan-startup-test--profile :runs 1 :warmup 0 :record nil
+                                       :env '("ARTISAN_FIXTURE_LOW_GC=1"))))
+
+(describe "artisan-startup-profile on a real configuration"
+  (before-all (artisan-startup-test--setup))
+
+  (it "returns a profile of the measured runs with phases that add up"
+    (let ((p artisan-startup-test--profile))
+      (expect (plist-get p :runs) :to-equal 5)
+      (expect (length (plist-get p :run-totals)) :to-equal 5)
+      (expect (mapcar #'car (plist-get p :phases))
+              :to-equal '("process start to first Lisp" "before early-init" "early-init"
+                          "package activation" "before init" "init" "after-init-hook"
+                          "terminal and command line" "emacs-startup-hook"
+                          "window-setup-hook" "first redisplay" "settle"))
+      ;; In every run the phases add up to the total (medians need not).
+      (cl-loop for total in (plist-get p :run-totals)
+               for i from 0
+               do (expect (abs (- total (apply #'+ (mapcar (lambda (phase)
+                                                             (nth i (plist-get phase :samples)))
+                                                           (plist-get p :tree)))))
+                          :to-be-less-than 0.1))
+      (expect (plist-get p :errors) :to-be nil)
+      (expect (plist-get p :emacs-version) :to-equal emacs-version)))
+
+  (it "finds the slow package under init.el with about 150 ms, dominating its siblings"
+    (let* ((p artisan-startup-test--profile)
+           (init (artisan-startup-test--phase p "init"))
+           (init-file (cl-find "init" (plist-get init :children)
+                               :key (lambda (n) (plist-get n :name)) :test #'equal))
+           (slow (artisan-startup-test--find (plist-get init-file :children)
+                                             "artisan-fixture-slow"))
+           (siblings (remq slow (plist-get init-file :children))))
+      (expect (plist-get init-file :file) :to-match "/basic/init\\.el\\'")
+      (expect slow :to-be-truthy)
+      (expect (plist-get slow :file) :to-match "artisan-fixture-slow\\.el\\'")
+      (expect (plist-get slow :via) :to-equal "require")
+      (expect (plist-get slow :inclusive-ms) :to-be-greater-than 120)
+      (expect (plist-get slow :inclusive-ms) :to-be-less-than 400)
+      (expect (plist-get slow :present) :to-equal 5)
+      (dolist (s siblings)
+        (expect (* 3 (plist-get s :inclusive-ms)) :to-be-less-than
+                (plist-get slow :inclusive-ms)))
+      ;; Spread and confidence interval are there.
+      (expect (car (plist-get slow :inclusive-ci)) :to-be-less-than
+              (+ 1e-9 (plist-get slow :inclusive-ms)))
+      (expect (numberp (plist-get slow :inclusive-mad)) :to-be-truthy)))
+
+  (it "nests loads where they happen, including those autoloads trigger"
+    (let* ((tree (plist-get artisan-startup-test--profile :tree))
+           (quick (artisan-startup-test--find tree "artisan-fixture-quick"))
+           (auto (artisan-startup-test--find tree "artisan-fixture-auto")))
+      (expect (mapcar (lambda (n) (plist-get n :name)) (plist-get quick :children))
+              :to-contain "artisan-fixture-quick-helper")
+      (expect (plist-get quick :exclusive-ms) :to-be-less-than (plist-get quick :inclusive-ms))
+      (expect (plist-get auto :via) :to-equal "autoload artisan-fixture-auto-hello")))
+
+  (it "records early-init before anything of init"
+    (let* ((p artisan-startup-test--profile)
+           (early (artisan-startup-test--phase p "early-init"))
+           (file (car (plist-get early :children))))
+      (expect (plist-get file :name) :to-equal "early-init")
+      (expect (plist-get file :file) :to-match "/basic/early-init\\.el\\'")
+      (expect (plist-get (artisan-startup-test--phase p "before early-init") :inclusive-ms)
+              :to-be-greater-than 0)))
+
+  (it "shows time outside any load as such"
+    (let* ((init (artisan-startup-test--phase artisan-startup-test--profile "init"))
+           (gap (car (last (plist-get init :children)))))
+      (expect (plist-get gap :kind) :to-be 'gap)
+      (expect (plist-get gap :name) :to-equal "(outside any load)")))
+
+  (it "agrees with the wall time measured from outside the child"
+    (let* ((p artisan-startup-test--profile)
+           (total (plist-get p :total-ms))
+           (wall (plist-get p :wall-ms)))
+      ;; The child exits shortly after it settled: the outside stopwatch
+      ;; is a little longer, never shorter.
+      (expect wall :to-be-greater-than total)
+      ;; What comes after settling (writing the facts down, exiting) is
+      ;; short next to start-up, even on a busy machine.
+      (expect (- wall total) :to-be-less-than (max 100 (* 0.3 total)))
+      (cl-loop for tot in (plist-get p :run-totals)
+               for w in (plist-get p :run-walls)
+               do (expect w :to-be-greater-than tot))))
+
+  (it "reports the probe's own cost, under 3% of start-up"
+    (let ((p artisan-startup-test--profile))
+      (expect (plist-get p :overhead-ms) :to-be-greater-than 0)
+      (expect (plist-get p :overhead-ratio) :to-be-less-than 0.03)))
+
+  (it "counts garbage collections per node and per phase"
+    (let* ((tree (plist-get artisan-startup-test--low-gc :tree))
+           (helper (artisan-startup-test--find tree "artisan-fixture-quick-helper"))
+           (slow (artisan-startup-test--find tree "artisan-fixture-slow"))
+           (init (artisan-startup-test--phase artisan-startup-test--low-gc "init")))
+      ;; The helper makes about 5 MB of garbage; the busy-wait makes none.
+      (expect (plist-get helper :gc-count) :to-be-greater-than 2)
+      (expect (plist-get helper :gc-ms) :to-be-greater-than 0)
+      (expect (plist-get slow :gc-count) :to-be-less-than (plist-get helper :gc-count))
+      (expect (plist-get init :gc-count) :not :to-be-less-than (plist-get helper :gc-count))
+      (expect (plist-get init :threshold) :to-equal 800000.0)
+      ;; The report shows where the threshold changes.
+      (with-current-buffer (artisan-startup-report artisan-startup-test--profile)
+        (expect (buffer-string)
+                :to-match "GC threshold +0.8 MB from .*most-positive-fixnum from package activation"))
+      ;; With garbage collection held back, none during init.
+      (let ((held (artisan-startup-test--phase artisan-startup-test--profile "init")))
+        (expect (plist-get held :threshold) :to-equal (float most-positive-fixnum))
+        (expect (plist-get held :gc-count) :to-equal 0.0))))
+
+  (it "explains: the unused slow package is deferrable, the used one is not"
+    (let* ((hints (plist-get artisan-startup-test--profile :hints))
+           (deferrable (cl-remove-if-not (lambda (h) (eq (plist-get h :id) 'deferrable)) hints)))
+      (expect (length deferrable) :to-equal 1)
+      (expect (car (plist-get (car deferrable) :files)) :to-match "artisan-fixture-slow")
+      (expect (plist-get (car deferrable) :detail) :to-match "nothing during start-up")
+      (expect (mapcar (lambda (h) (plist-get h :id)) hints) :not :to-contain 'gc-during-startup)
+      (expect (mapcar (lambda (h) (plist-get h :id)) (plist-get artisan-startup-test--low-gc :hints))
+              :to-contain 'gc-during-startup)
+      (let ((uncompiled (cl-find 'uncompiled hints :key (lambda (h) (plist-get h :id)))))
+        (expect (plist-get uncompiled :files) :to-contain
+                (expand-file-name "lisp/artisan-fixture-quick.el"
+                                  (artisan-startup-test--config "basic")))
+        (expect (cl-remove-if-not (lambda (f) (string-match-p "/init\\.el\\'" f))
+                                  (plist-get uncompiled :files))
+                :to-be nil))))
+
+  (it "records the configuration's commit and the Emacs in the history"
+    (let ((entries (artisan-startup-history-entries (artisan-startup-test--config "basic"))))
+      (expect (length entries) :to-equal 2)
+      (expect (plist-get (car (last entries)) :id)
+              :to-equal (plist-get artisan-startup-test--profile :id))
+      (expect (plist-get (car entries) :emacs-version) :to-equal emacs-version)
+      (when (executable-find "git")
+        (expect (plist-get (plist-get artisan-startup-test--profile :git) :short)
+                :to-equal (artisan-startup-test--git "rev-parse" "--short=10" "HEAD"))
+        (expect (plist-get (plist-get artisan-startup-test--profile :git) :summary)
+                :to-equal "Fixture configuration"))))
+
+  (it "gains one history entry per profile"
+    (let* ((dir (artisan-startup-test--config "basic"))
+           (before (length (artisan-startup-history-entries dir)))
+           (p (artisan-startup-test--profile :runs 1 :warmup 0)))
+      (expect (length (artisan-startup-history-entries dir)) :to-equal (1+ before))
+      (expect (plist-get (artisan-startup-load) :id) :to-equal (plist-get p :id))
+      ;; Not recorded when asked.
+      (artisan-startup-test--profile :runs 1 :warmup 0 :record nil)
+      (expect (length (artisan-startup-history-entries dir)) :to-equal (1+ before))))
+
+  (it "flags exactly the slow package when comparing with the profile without it"
+    (let* ((c (artisan-startup-compare (plist-get artisan-startup-test--fast :id)
+                                       (plist-get artisan-startup-test--profile :id)))
+           (regressions (plist-get c :regressions)))
+      (expect (mapcar (lambda (d) (plist-get d :name)) regressions)
+              :to-equal '("artisan-fixture-slow"))
+      (expect (plist-get (car regressions) :in-a) :to-be nil)
+      (expect (plist-get (car regressions) :delta-ms) :to-be-greater-than 100)
+      (expect (plist-get (plist-get c :total) :status) :to-be 'regression)
+      (expect (plist-get (plist-get c :b) :commit) :to-equal
+              (plist-get artisan-startup-test--profile :commit))
+      ;; The other way round nothing regressed.
+      (let ((back (artisan-startup-compare (plist-get artisan-startup-test--profile :id)
+                                           (plist-get artisan-startup-test--fast :id))))
+        (expect (plist-get back :regressions) :to-be nil)
+        (expect (plist-get (plist-get back :total) :status) :to-be 'improvement))))
+
+  (it "compares with the baseline by default"
+    (artisan-startup-set-baseline (plist-get artisan-startup-test--fast :id))
+    (expect (artisan-startup-baseline) :to-equal (plist-get artisan-startup-test--fast :id))
+    (let ((c (artisan-startup-compare)))
+      (expect (plist-get (plist-get c :a) :id)
+              :to-equal (plist-get artisan-startup-test--fast :id)))))
+
+(describe "artisan-startup-profile on a broken configuration"
+  (it "reports what ran up to an error in init.el, and the error"
+    (let* ((p (artisan-startup-test--profile :runs 1 :warmup 0 :record nil
+                                             :env '("ARTISAN_FIXTURE_FAIL=1")))
+           (tree (plist-get p :tree))
+           (err (car (plist-get p :errors))))
+      (expect (plist-get err :message) :to-match "Deliberate failure in the fixture.s init.el")
+      (expect (plist-get err :place) :to-match "init\\.el\\'")
+      ;; What ran before the error is there, what came after is not.
+      (expect (artisan-startup-test--find tree "artisan-fixture-quick") :to-be-truthy)
+      (expect (artisan-startup-test--find tree "artisan-fixture-auto") :to-be nil)
+      ;; The report shows it.
+      (with-current-buffer (artisan-startup-report p)
+        (expect (buffer-string) :to-match "Error +.*init\\.el: Deliberate failure"))
+      ;; Start-up went on after the error, as Emacs does.
+      (expect (plist-get (artisan-startup-test--phase p "emacs-startup-hook") :inclusive-ms)
+              :to-be-greater-than 0)))
+
+  (it "stops a configuration that waits for an answer and shows the question"
+    (let* ((artisan-startup-stall 1)
+           (p (artisan-startup-test--profile :runs 1 :warmup 0 :record nil
+                                             :env '("ARTISAN_FIXTURE_ASK=1"))))
+      (expect (plist-get (car (plist-get p :errors)) :message)
+              :to-match "waiting for an answer to \"Proceed\\? (yes or no) \"")
+      (expect (artisan-startup-test--find (plist-get p :tree) "artisan-fixture-quick")
+              :to-be-truthy)))
+
+  (it "kills a configuration that hangs, and reports where it was"
+    (let* ((start (float-time))
+           (p (artisan-startup-test--profile :runs 3 :warmup 0 :record nil :timeout 2
+                                             :env '("ARTISAN_FIXTURE_HANG=1"))))
+      (expect (- (float-time) start) :to-be-less-than 15)
+      (expect (plist-get p :runs) :to-equal 1)
+      (expect (car (plist-get p :notes)) :to-match "did not settle within 2 s and was killed")
+      (expect (car (plist-get p :notes)) :to-match "basic/init\\.el")
+      (expect (artisan-startup-test--find (plist-get p :tree) "artisan-fixture-quick")
+              :to-be-truthy))))
+
+(describe "artisan-startup-profile without the native recorder in the child"
+  (it "falls back to the Lisp clock and still finds the slow package"
+    (let ((p (cl-letf (((symbol-function 'artisan-module-ensure)
+                        (lambda () "/nonexistent/artisan-dyn.so")))
+               (artisan-startup-test--profile :runs 1 :warmup 0 :record nil))))
+      (expect (car (plist-get p :notes)) :to-match "Lisp clock")
+      (let ((slow (artisan-startup-test--find (plist-get p :tree) "artisan-fixture-slow")))
+        (expect (plist-get slow :inclusive-ms) :to-be-greater-than 120)
+        (expect (plist-get slow :inclusive-ms) :to-be-less-than 400)))))
+
+(describe "artisan-startup-profile in bare mode"
+  (it "times start-up without the probe"
+    (let ((timings (artisan-startup-test--profile :runs 2 :warmup 0 :mode 'bare
+                                                  :record nil)))
+      (expect (length timings) :to-equal 2)
+      (dolist (tm timings)
+        (expect (plist-get tm :total-ms) :to-be-greater-than 120)
+        (expect (plist-get tm :wall-ms) :to-be-greater-than (plist-get tm :total-ms))))))
+
+(describe "artisan-startup-profile with use-package"
+  (it "times use-package blocks and their :init and :config sections"
+    (unless (locate-library "use-package")
+      (signal 'buttercup-pending "use-package is not installed"))
+    (let* ((p (artisan-startup-profile
+               :runs 1 :warmup 0 :record nil :wait t :ui 'tty
+               :init-directory (artisan-startup-test--config "use-package")
+               :env artisan-startup-test--env))
+           (tree (plist-get p :tree))
+           (block (artisan-startup-test--find tree "use-package artisan-fixture-quick")))
+      (expect block :to-be-truthy)
+      (expect (mapcar (lambda (n) (plist-get n :name)) (plist-get block :children))
+              :to-equal '("artisan-fixture-quick :init" "artisan-fixture-quick"
+                          "artisan-fixture-quick :config"))
+      ;; The deferred package is not loaded at all.
+      (expect (artisan-startup-test--find tree "artisan-fixture-slow") :to-be nil)
+      (expect (artisan-startup-test--find (plist-get (artisan-startup-test--phase
+                                                      p "package activation")
+                                                     :children)
+                                          "package-activate-all")
+              :to-be-truthy))))
+
+(describe "artisan-startup-profile's job"
+  (it "stops its children at once when cancelled"
+    (let* ((options (artisan-startup--options
+                     :runs 50 :warmup 0 :ui 'tty :record nil
+                     :init-directory (artisan-startup-test--config "basic")
+                     :env artisan-startup-test--env))
+           (job (artisan--startup-profile options))
+           (start (float-time)))
+      (sleep-for 0.7)
+      (expect (plist-get (artisan--job-poll job) :state) :to-be 'running)
+      (expect (plist-get (artisan--job-poll job) :phase) :to-equal "measuring")
+      (artisan--job-cancel job)
+      (expect (artisan--job-wait job 10000) :to-be-truthy)
+      (expect (- (float-time) start) :to-be-less-than 5)
+      (expect (plist-get (artisan--job-poll job) :state) :to-be 'cancelled)
+      ;; The scratch directory is gone.
+      (expect (file-exists-p (plist-get options :work-dir)) :to-be nil))))
+
+(describe "artisan-startup-profile's arguments"
+  (it "rejects what cannot work, with a message"
+    (expect (artisan-startup-profile :runs 0) :to-throw 'user-error)
+    (expect (artisan-startup-profile :runs 2 :emacs "/nonexistent/emacs") :to-throw 'user-error)
+    (expect (artisan-startup-profile :init-directory "/nonexistent/") :to-throw 'user-error)
+    (expect (artisan-startup-profile :ui 'web) :to-throw 'user-error)
+    (let ((process-environment
+           (cl-remove-if (lambda (e) (string-match-p "\\`\\(?:WAYLAND_\\)?DISPLAY=" e))
+                         process-environment)))
+      (expect (artisan-startup-profile :ui 'gui) :to-throw 'user-error))))
+
+(describe "artisan-startup-report"
+  (it "shows the profile as a tree that folds, sorts and visits libraries"
+    (with-current-buffer (artisan-startup-report artisan-startup-test--profile)
+      (expect (buffer-string) :to-match "Start-up profile ")
+      (expect (buffer-string) :to-match "Probe cost")
+      (expect (buffer-string) :to-match "could be loaded later")
+      (artisan-startup-report-collapse-all)
+      (expect (artisan-startup-test--rows) :not :to-match "artisan-fixture-quick-helper")
+      (artisan-startup-report-expand-all)
+      (expect (artisan-startup-test--rows) :to-match "artisan-fixture-quick-helper")
+      ;; Fold the quick package: its helper disappears.
+      (artisan-startup-test--goto-row "artisan-fixture-quick")
+      (artisan-startup-report-toggle)
+      (expect (artisan-startup-test--rows) :not :to-match "artisan-fixture-quick-helper")
+      (expect (get-text-property (point) 'artisan-path) :to-match "artisan-fixture-quick")
+      ;; Sorting by inclusive time puts the slow package first in init.el.
+      (artisan-startup-report-sort 'inclusive)
+      (artisan-startup-test--goto-row "init" 'load)
+      (forward-line 1)
+      (expect (plist-get (get-text-property (point) 'artisan-node) :name)
+              :to-equal "artisan-fixture-slow")
+      ;; RET visits the library.
+      (let ((buffer (current-buffer)))
+        (artisan-startup-report-visit)
+        (expect (buffer-file-name) :to-match "artisan-fixture-slow\\.el\\'")
+        (kill-buffer)
+        (set-buffer buffer))
+      ;; b makes it the baseline.
+      (artisan-startup-report-set-baseline)
+      (expect (artisan-startup-baseline) :to-equal (plist-get artisan-startup-test--profile :id)))))
+
+(describe "artisan-startup-history"
+  (it "charts the totals as a sparkline in a terminal, with commits"
+    (let ((points (artisan-startup-history (artisan-startup-test--config "basic"))))
+      (expect (length points) :to-be-greater-than 1)
+      (with-current-buffer "*artisan startup history*"
+        (expect (buffer-string) :to-match "[▁▂▃▄▅▆▇█]")
+        (expect (buffer-string) :to-match (regexp-quote (plist-get (car points) :commit)))
+        ;; The slow profile came after the fast one: a regression.
+        (expect (buffer-string) :to-match "REGRESSION"))))
+
+  (it "charts them as SVG for graphical frames, regressions in red, with commits"
+    (require 'svg)
+    (let* ((points (artisan-startup-history-entries (artisan-startup-test--config "basic")))
+           (svg (artisan-startup--svg-chart points))
+           (xml (with-temp-buffer (svg-print svg) (buffer-string))))
+      (expect xml :to-match "<polyline")
+      (expect xml :to-match "fill=\"red\"")
+      (expect xml :to-match (regexp-quote (plist-get (car points) :commit)))))
+
+  (it "makes sparklines of any numbers"
+    (expect (artisan-startup-sparkline '(1 2 3 4 5 6 7 8)) :to-equal "▁▂▃▄▅▆▇█")
+    (expect (artisan-startup-sparkline '(5 5)) :to-equal "▁▁")
+    (expect (artisan-startup-sparkline nil) :to-equal "")))
+
+(describe "The probe's environment"
+  (it "restores EMACSLOADPATH and drops its own variables"
+    (expect (artisan-startup-probe--clean-environment
+             '("HOME=/h" "EMACSLOADPATH=/probe:" "ARTISAN_PROBE_OUT=/x" "ARTISAN_PROBE_MODE=record")
+             nil)
+            :to-equal '("HOME=/h"))
+    (expect (artisan-startup-probe--clean-environment '("EMACSLOADPATH=/probe:/site:") "/site:")
+            :to-equal '("EMACSLOADPATH=/site:"))))
+
+(describe "artisan-gc-monitor-mode"
+  (after-each (artisan-gc-monitor-mode -1))
+
+  (it "records every garbage collection with its pause"
+    (artisan-gc-monitor-mode 1)
+    (dotimes (_ 6)
+      (make-list 100000 'x)
+      (garbage-collect))
+    (let ((records (artisan-gc-records)))
+      (expect (length records) :to-be-greater-than 5)
+      (dolist (r records)
+        (expect (plist-get r :pause-ms) :not :to-be-less-than 0)
+        (expect (plist-get r :threshold) :to-equal gc-cons-threshold))
+      (expect (cl-some (lambda (r) (> (plist-get r :allocated) 1000000)) records)
+              :to-be-truthy)
+      (let ((report (artisan-gc-report)))
+        (expect (plist-get (plist-get report :statistics) :count) :to-equal (length records))
+        (with-current-buffer "*artisan gc*"
+          (expect (buffer-string) :to-match "Time collecting")
+          (expect (buffer-string) :to-match "Suggestion")))))
+
+  (it "keeps only the last collections in its ring"
+    (let ((artisan-gc-monitor-size 10))
+      (artisan-gc-monitor-mode 1)
+      (dotimes (_ 15) (garbage-collect))
+      (expect (length (artisan-gc-records)) :to-equal 10)))
+
+  (it "suggests a threshold from what it saw"
+    (let ((mb 1048576))
+      (expect (car (artisan-gc-suggestion '(:count 2 :share 0.5 :p95-ms 1 :threshold 800000)))
+              :to-be nil)
+      ;; Frequent short pauses: collect less often.
+      (let ((s (artisan-gc-suggestion (list :count 100 :share 0.05 :p95-ms 10
+                                            :threshold (* 8 mb)))))
+        (expect (car s) :to-equal (* 40 mb))
+        (expect (cdr s) :to-match "5.0% of the time"))
+      ;; Long pauses with a high threshold: lower it.
+      (expect (car (artisan-gc-suggestion (list :count 100 :share 0.01 :p95-ms 300
+                                                :threshold (* 100 mb))))
+              :to-equal (* 16 mb))
+      ;; Long pauses with a moderate threshold: the heap, not the threshold.
+      (expect (cdr (artisan-gc-suggestion (list :count 100 :share 0.01 :p95-ms 300
+                                                :threshold (* 8 mb))))
+              :to-match "live heap is large")
+      ;; The threshold in force is what the allocations show, when larger.
+      (expect (car (artisan-gc-suggestion (list :count 100 :share 0.05 :p95-ms 10
+                                                :threshold 800000 :allocated (* 4 mb))))
+              :to-equal (* 20 mb))
+      ;; Nothing to fix.
+      (expect (car (artisan-gc-suggestion (list :count 100 :share 0.005 :p95-ms 20
+                                                :median-ms 10 :threshold (* 8 mb))))
+              :to-be nil))))
+
+;;; startup-test.el ends here
