@@ -44,6 +44,7 @@
 (declare-function helm-make-source "ext:helm-source")
 (declare-function consult--read "ext:consult")
 (declare-function consult--jump-state "ext:consult")
+(declare-function consult--dynamic-collection "ext:consult")
 (defvar ivy-mode)
 (defvar helm-mode)
 (defvar helm-pattern)
@@ -179,7 +180,9 @@ already did."
 (defun artisan-search--style-all (string table pred _point)
   "Completion style: all candidates for the whole STRING in TABLE.
 The search runs on all of STRING; PRED filters the results."
-  (nconc (all-completions string table pred) 0))
+  (let ((all (all-completions string table pred)))
+    ;; A non-empty list ends in its base size; an empty one is nil.
+    (and all (nconc all 0))))
 
 (add-to-list 'completion-styles-alist
              '(artisan-passthrough artisan-search--style-try artisan-search--style-all
@@ -208,10 +211,12 @@ With OTHER-WINDOW, visit it in another window."
          (outline-show-entry))))
 
 (defun artisan-search--read-with-consult (prompt initial)
-  "Read a candidate with consult, previewing it; PROMPT and INITIAL as usual."
+  "Read a candidate with consult, previewing it; PROMPT and INITIAL as usual.
+Uses consult's dynamic collection, which reruns the search as the
+input changes, and consult's jump preview."
   (let ((consult-preview-key (if (boundp 'consult-preview-key) consult-preview-key 'any)))
     (consult--read
-     #'artisan-search--table
+     (consult--dynamic-collection #'artisan-search--candidates)
      :prompt prompt
      :initial initial
      :history 'artisan-search-history
@@ -240,13 +245,10 @@ Return the chosen result plist (a marker when consult previewed
 it), or the typed query string when no result was chosen."
   (clrhash artisan-search--hits)
   (setq artisan-search--last nil)
-  (let* ((completion-category-overrides
-          (cons '(artisan-search (styles artisan-passthrough))
-                completion-category-overrides))
-         (choice
+  (let* ((choice
           (cond
            ((and artisan-search-use-consult (fboundp 'consult--read)
-                 (fboundp 'consult--jump-state))
+                 (fboundp 'consult--dynamic-collection) (fboundp 'consult--jump-state))
             (artisan-search--read-with-consult prompt initial))
            ((and (bound-and-true-p ivy-mode) (fboundp 'ivy-read))
             (ivy-read prompt #'artisan-search--candidates :dynamic-collection t
@@ -257,8 +259,14 @@ it), or the typed query string when no result was chosen."
                              :candidates (lambda () (artisan-search--candidates helm-pattern))
                              :volatile t :match #'identity :nohighlight t)
                   :input initial :buffer "*helm artisan-search*"))
-           (t (completing-read prompt #'artisan-search--table nil nil initial
-                               'artisan-search-history)))))
+           (t
+            ;; The input is the query: no completion style may filter the
+            ;; results by it again.
+            (let ((completion-category-overrides
+                   (cons '(artisan-search (styles artisan-passthrough))
+                         completion-category-overrides)))
+              (completing-read prompt #'artisan-search--table nil nil initial
+                               'artisan-search-history))))))
     (if (stringp choice)
         (or (gethash choice artisan-search--hits) choice)
       choice)))

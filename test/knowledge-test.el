@@ -217,6 +217,10 @@
           (expect (current-column) :to-equal (plist-get hit :column))
           (expect (looking-at "willingness") :to-be-truthy)
           (kill-buffer)))
+      ;; No candidates yet (input too short): an empty list, not a base size.
+      (expect (completion-all-completions "s" #'artisan-search--table nil 1
+                                          '(metadata (category . artisan-search)))
+              :to-be nil)
       ;; A malformed query while typing shows the problem as a candidate.
       (expect (car (artisan-search--candidates "\"open phrase"))
               :to-match "Query error: Unterminated phrase")))
