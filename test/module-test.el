@@ -9,10 +9,26 @@
 ;;; Code:
 
 (require 'artisan-test-helpers)
+(require 'artisan)
 
 (defun artisan-test--module-output ()
   "Return the module file the source tree's build produced."
   (expand-file-name "target/release/libartisan_dyn.so" artisan-test-root))
+
+(defun artisan-test--fake-source-tree (tree &optional script)
+  "Make TREE a never-built source tree with a fake cargo.
+The fake cargo runs SCRIPT, by default: announce its arguments and
+\"build\" by copying the real module into TREE's target/release/."
+  (copy-directory artisan-test-lisp-dir (expand-file-name "lisp/" tree) nil t t)
+  (copy-file (expand-file-name "Cargo.toml" artisan-test-root) tree)
+  (let ((cargo (expand-file-name "fake-cargo" tree)))
+    (artisan-test-write-file
+     cargo
+     (concat "#!/bin/sh\n"
+             (or script
+                 (format "echo \"fake cargo: $*\"\nmkdir -p target/release\ncp %s target/release/\n"
+                         (shell-quote-argument (artisan-test--module-output))))))
+    (set-file-modes cargo #o755)))
 
 (describe "Requiring artisan"
   (it "defines its commands and loads no native code"
@@ -103,6 +119,66 @@
                                       (directory-file-name tree))))
         (expect (cdr result) :to-match "M-x artisan-module-build")
         (expect (cdr result) :to-match "dyn=nil"))))
+
+  (it "builds with cargo in a compilation buffer, installs into the versioned folder and loads"
+    (artisan-test-with-temp-dir tree
+      (artisan-test--fake-source-tree tree)
+      (let ((result (artisan-test-child
+                     `(progn
+                        (setq artisan-data-directory ,(expand-file-name "data/" tree)
+                              artisan-module-cargo ,(expand-file-name "fake-cargo" tree))
+                        (require 'artisan-module)
+                        (let ((buffer (artisan-module-build)))
+                          (while (get-buffer-process buffer)
+                            (accept-process-output nil 0.05))
+                          ;; Let the finish hook run.
+                          (accept-process-output nil 0.2)
+                          (princ (format "buffer=%s\ncontent=%s\nloaded=%S file=%s version=%s"
+                                         (buffer-name buffer)
+                                         (with-current-buffer buffer (buffer-string))
+                                         (featurep 'artisan-dyn) artisan-module--file
+                                         (and (fboundp 'artisan--version) (artisan--version))))))
+                     "-L" (expand-file-name "lisp/" tree))))
+        (expect (car result) :to-equal 0)
+        (expect (cdr result) :to-match "buffer=\\*artisan-module-build\\*")
+        (expect (cdr result) :to-match "fake cargo: build --release")
+        (expect (cdr result) :to-match "finished")
+        (expect (cdr result) :to-match "loaded=t")
+        (expect (cdr result) :to-match
+                (regexp-quote (format "file=%sdata/module/%s/artisan-dyn.so" tree artisan-version)))
+        (expect (file-exists-p (format "%sdata/module/%s/artisan-dyn.so" tree artisan-version))
+                :to-be-truthy))))
+
+  (it "builds synchronously in batch when artisan-module-auto-build is t"
+    (artisan-test-with-temp-dir tree
+      (artisan-test--fake-source-tree tree)
+      (let ((result (artisan-test-child
+                     `(progn
+                        (setq artisan-data-directory ,(expand-file-name "data/" tree)
+                              artisan-module-cargo ,(expand-file-name "fake-cargo" tree)
+                              artisan-module-auto-build t)
+                        (require 'artisan-module)
+                        (princ (format "file=%s loaded=%S" (artisan-module-ensure)
+                                       (featurep 'artisan-dyn))))
+                     "-L" (expand-file-name "lisp/" tree))))
+        (expect (car result) :to-equal 0)
+        (expect (cdr result) :to-match (regexp-quote (format "file=%sdata/module/" tree)))
+        (expect (cdr result) :to-match "loaded=t"))))
+
+  (it "reports a failed build with cargo's output"
+    (artisan-test-with-temp-dir tree
+      (artisan-test--fake-source-tree tree "echo 'error[E0425]: cannot find value' >&2; exit 101")
+      (let ((result (artisan-test-child
+                     `(progn
+                        (setq artisan-data-directory ,(expand-file-name "data/" tree)
+                              artisan-module-cargo ,(expand-file-name "fake-cargo" tree)
+                              artisan-module-auto-build t)
+                        (require 'artisan-module)
+                        (condition-case err (artisan-module-ensure)
+                          (artisan-module-error (princ (cadr err)))))
+                     "-L" (expand-file-name "lisp/" tree))))
+        (expect (cdr result) :to-match "Building the module failed")
+        (expect (cdr result) :to-match "cannot find value"))))
 
   (it "says how to get cargo when it is missing"
     (require 'artisan-module)
