@@ -2,8 +2,8 @@
 //! code, `[[wikilinks]]`, `[text](target)` links and bare URLs.
 
 use super::{
-    char_count, context_around, head, line_no, line_ranges, plain_urls, push_unique, Link,
-    LinkKind, Note, Section, Spans, LOOKAHEAD, MAX_LINKS_PER_NOTE,
+    head, line_no, line_ranges, plain_urls, push_links, push_unique, Found, LinkKind, Note,
+    Section, Spans, LOOKAHEAD, MAX_LINKS_PER_NOTE,
 };
 
 /// Parses Markdown text.
@@ -146,26 +146,15 @@ pub(super) fn parse(text: &str) -> Note {
         if code || note.links.len() >= MAX_LINKS_PER_NOTE {
             continue;
         }
-        let l = line(i);
-        let found = line_links(l);
-        if found.is_empty() {
-            continue;
-        }
-        let context = context_around(text, &lines, i, &is_break);
-        for (offset, kind, target, label) in found {
-            if note.links.len() >= MAX_LINKS_PER_NOTE {
-                break;
-            }
-            note.links.push(Link {
-                kind,
-                target,
-                label,
-                line: line_no(i),
-                column: char_count(&l[..offset]),
-                section,
-                context: context.clone(),
-            });
-        }
+        push_links(
+            &mut note,
+            text,
+            &lines,
+            i,
+            section,
+            line_links(line(i)),
+            &is_break,
+        );
     }
     note
 }
@@ -391,7 +380,7 @@ fn code_spans(line: &str) -> Vec<(usize, usize)> {
 
 /// Links in one line: wikilinks, Markdown links and bare URLs, outside code
 /// spans.  Returns (byte offset, kind, target, label).
-fn line_links(line: &str) -> Vec<(usize, LinkKind, String, Option<String>)> {
+fn line_links(line: &str) -> Vec<Found> {
     let code = Spans::new(code_spans(line));
     let mut out = Vec::new();
     let mut wiki: Vec<(usize, usize)> = Vec::new();

@@ -317,6 +317,44 @@ pub(crate) fn context_around(
     truncate_chars(&out, MAX)
 }
 
+/// A link found in a line: (byte offset, kind, target, label).
+pub(crate) type Found = (usize, LinkKind, String, Option<String>);
+
+/// Adds the links `found` on line `index` of section `section` to `note`,
+/// each with the paragraph around it as context, up to the per-note cap.
+pub(crate) fn push_links(
+    note: &mut Note,
+    text: &str,
+    lines: &[(usize, usize)],
+    index: usize,
+    section: usize,
+    found: Vec<Found>,
+    is_break: &dyn Fn(&str) -> bool,
+) {
+    if found.is_empty() {
+        return;
+    }
+    let line = lines
+        .get(index)
+        .and_then(|&(s, e)| text.get(s..e))
+        .unwrap_or("");
+    let context = context_around(text, lines, index, is_break);
+    for (offset, kind, target, label) in found {
+        if note.links.len() >= MAX_LINKS_PER_NOTE {
+            break;
+        }
+        note.links.push(Link {
+            kind,
+            target,
+            label,
+            line: line_no(index),
+            column: char_count(line.get(..offset).unwrap_or(line)),
+            section,
+            context: context.clone(),
+        });
+    }
+}
+
 /// Is `line` the start of a list item (`- `, `+ `, ` * `, `1. `, `1) `)?
 pub(crate) fn is_list_item(line: &str) -> bool {
     let indent = line.len() - line.trim_start().len();

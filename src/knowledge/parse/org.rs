@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 
 use super::{
-    char_count, context_around, head, is_url_scheme, line_no, line_ranges, plain_urls, push_unique,
-    split_quoted, Link, LinkKind, Note, ParseOptions, Section, Spans, LOOKAHEAD,
-    MAX_LINKS_PER_NOTE,
+    head, is_url_scheme, line_no, line_ranges, plain_urls, push_links, push_unique, split_quoted,
+    Found, LinkKind, Note, ParseOptions, Section, Spans, LOOKAHEAD, MAX_LINKS_PER_NOTE,
 };
 
 /// Where each line sits: ordinary text, inside a block, or inside a drawer.
@@ -194,25 +193,15 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
         if trimmed.starts_with("#+") && keyword(l).is_some() {
             continue;
         }
-        let found = line_links(l);
-        if found.is_empty() {
-            continue;
-        }
-        let context = context_around(text, &lines, i, &is_break);
-        for (offset, kind, target, label) in found {
-            if note.links.len() >= MAX_LINKS_PER_NOTE {
-                break;
-            }
-            note.links.push(Link {
-                kind,
-                target,
-                label,
-                line: line_no(i),
-                column: char_count(&l[..offset]),
-                section,
-                context: context.clone(),
-            });
-        }
+        push_links(
+            &mut note,
+            text,
+            &lines,
+            i,
+            section,
+            line_links(l),
+            &is_break,
+        );
     }
     note
 }
@@ -628,7 +617,7 @@ fn verbatim_spans(line: &str) -> Vec<(usize, usize)> {
 /// All links in one line: bracket links, then plain `id:`, `file:` and URL
 /// links outside them, skipping inline verbatim.  Returns
 /// (byte offset, kind, target, label).
-fn line_links(line: &str) -> Vec<(usize, LinkKind, String, Option<String>)> {
+fn line_links(line: &str) -> Vec<Found> {
     let verbatim = Spans::new(verbatim_spans(line));
     let mut out = Vec::new();
     let mut taken: Vec<(usize, usize)> = Vec::new();

@@ -2,8 +2,8 @@
 //! title, the whole file one section, URLs its links.
 
 use super::{
-    char_count, context_around, line_no, line_ranges, plain_urls, truncate_chars, Link, LinkKind,
-    Note, Section, MAX_LINKS_PER_NOTE,
+    line_no, line_ranges, plain_urls, push_links, truncate_chars, LinkKind, Note, Section,
+    MAX_LINKS_PER_NOTE,
 };
 
 /// Parses plain text.
@@ -27,25 +27,14 @@ pub(super) fn parse(text: &str) -> Note {
     });
     let never = |_: &str| false;
     for (i, &(s, e)) in lines.iter().enumerate() {
-        let l = text.get(s..e).unwrap_or("");
-        let urls = plain_urls(l);
-        if urls.is_empty() {
-            continue;
-        }
-        let context = context_around(text, &lines, i, &never);
-        for (at, url) in urls {
-            if note.links.len() >= MAX_LINKS_PER_NOTE {
-                return note;
-            }
-            note.links.push(Link {
-                kind: LinkKind::Url,
-                target: url,
-                label: None,
-                line: line_no(i),
-                column: char_count(&l[..at]),
-                section: 0,
-                context: context.clone(),
-            });
+        let urls = plain_urls(text.get(s..e).unwrap_or(""));
+        let found = urls
+            .into_iter()
+            .map(|(at, url)| (at, LinkKind::Url, url, None))
+            .collect();
+        push_links(&mut note, text, &lines, i, 0, found, &never);
+        if note.links.len() >= MAX_LINKS_PER_NOTE {
+            break;
         }
     }
     note
