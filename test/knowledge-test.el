@@ -342,6 +342,28 @@
       (artisan-index-update t)
       (expect (length (artisan-search-query "heirloom")) :to-equal 1)))
 
+  (it "tells a second writer that another Emacs is updating, and still searches"
+    (let* ((dir (plist-get (artisan--index-status (artisan-knowledge-index)) :dir))
+           (lock (expand-file-name ".tantivy-writer.lock" dir))
+           ;; Another process holds the writer lock, as another Emacs would.
+           (holder (start-process "lock-holder" nil "flock" lock "sleep" "30")))
+      (unwind-protect
+          (progn
+            (sleep-for 0.3)
+            (artisan-test-write-file (expand-file-name "garden.org" notes)
+                                     "#+title: Garden\n\n* Okra\nOkra likes heat.\n")
+            (set-file-times (expand-file-name "garden.org" notes) (time-add nil 2))
+            (let ((err (condition-case e (artisan-index-update t) (artisan-error e))))
+              (expect (car err) :to-be 'artisan-index-locked)
+              (expect (memq 'artisan-index-error (get (car err) 'error-conditions)) :to-be-truthy)
+              (expect (cadr err) :to-match "being updated by another Emacs; searching still works"))
+            ;; The old index is still there and searchable.
+            (expect (length (artisan-search-query "heirloom")) :to-equal 1))
+        (delete-process holder))
+      ;; Once the other writer is gone, the update goes through.
+      (artisan-index-update t)
+      (expect (plist-get (car (artisan-search-query "okra")) :heading) :to-equal "Okra")))
+
   (it "cancels an update cleanly"
     (let ((job (artisan--index-update (artisan-knowledge-index) 'rebuild nil)))
       (artisan--job-cancel job)
