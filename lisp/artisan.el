@@ -98,6 +98,22 @@ COMPONENTS are joined with `expand-file-name' from left to right."
   "Show the results of the notes search QUERY in a `next-error' buffer." t)
 (autoload 'artisan-index-status "artisan-search"
   "Show the notes index: roots, files, documents, size, last update, skipped files." t)
+(autoload 'artisan-find-node "artisan-graph"
+  "Find a note or heading by title, alias or tag, and visit it." t)
+(autoload 'artisan-insert-link "artisan-graph"
+  "Insert a link to a node chosen by title, alias or tag." t)
+(autoload 'artisan-backlinks "artisan-graph"
+  "Return the backlinks of NODE: every link pointing at it." t)
+(autoload 'artisan-backlinks-mode "artisan-graph"
+  "Keep the backlinks window following point." t)
+(autoload 'artisan-graph-report "artisan-graph"
+  "Show dead links, orphan notes and duplicate titles and IDs of the link graph." t)
+(autoload 'artisan-graph-view "artisan-graph"
+  "Show the neighbourhood of NODE, DEPTH hops, as a picture." t)
+(autoload 'artisan-graph-export "artisan-graph"
+  "Write the link graph as FORMAT, `dot' or `json', to FILE." t)
+(autoload 'artisan-nodes "artisan-graph"
+  "Return every node of the link graph as a plist.")
 
 (provide 'artisan)
 ;;; artisan.el ends here

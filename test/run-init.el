@@ -31,7 +31,10 @@
                       artisan-version artisan-module--file))
       (insert (format "Notes: %s\nData:  %s\n\n" notes artisan-data-directory))
       (insert "Try:\n")
-      (dolist (cmd '(artisan-module-info))
+      (dolist (cmd '(artisan-module-info
+                     artisan-find-node artisan-insert-link artisan-backlinks
+                     artisan-backlinks-mode artisan-graph-report artisan-graph-view
+                     artisan-graph-export))
         (when (commandp cmd)
           (insert (format "  M-x %s\n" cmd)))))
     (special-mode)

@@ -429,7 +429,7 @@ fn link_plists<'e>(env: &'e Env, index: &IndexHandle, links: &[LinkInfo]) -> Res
         }
         let target = match &l.target {
             Some(t) => text(env, t)?,
-            None => text(env, &l.edge.target)?,
+            None => text(env, &l.edge.written_target())?,
         };
         values.push(keys.plist(
             env,

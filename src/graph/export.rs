@@ -13,7 +13,8 @@
 //!
 //! A node's `key` is its ID, or the file name of a note without one; edges
 //! name their ends by key.  `dead` lists links that resolve to no note;
-//! their `target` is the link as written (a path for file links).
+//! their `target` is the link as written (an absolute path for file and
+//! relative links, both sides joined by `|` for wikilinks with a label).
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -212,7 +213,7 @@ pub fn write_json(
             source: graph.node_key(edge.source),
             target: match target {
                 Some(t) => graph.node_key(t),
-                None => edge.target.clone(),
+                None => edge.written_target(),
             },
             kind: kind_name(edge.kind),
             file,

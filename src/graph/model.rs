@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::knowledge::parse::{Format, LinkKind, Note};
 
@@ -68,6 +69,16 @@ pub struct Edge {
     pub column: u32,
     /// Index of the link in its note's links: where its context is found.
     pub link: u32,
+}
+
+impl Edge {
+    /// The target as written: a wikilink's two sides joined by `|`.
+    pub fn written_target(&self) -> String {
+        match &self.other {
+            Some(o) => format!("{}|{o}", self.target),
+            None => self.target.clone(),
+        }
+    }
 }
 
 /// A note file in the graph.
@@ -130,8 +141,20 @@ pub struct Graph {
     edges_by_id: HashMap<String, Vec<EdgeIx>>,
     edges_by_path: HashMap<String, Vec<EdgeIx>>,
     edges_by_name: HashMap<String, Vec<EdgeIx>>,
+    /// Wikilinks with two sides (`[[a|b]]`).
+    two_sided: HashSet<EdgeIx>,
+    /// Which side of `[[a|b]]` names the note when both are file names:
+    /// [`ORDER_UNKNOWN`] until computed after a change, then
+    /// [`ORDER_TARGET_FIRST`] or [`ORDER_LABEL_FIRST`].
+    wiki_order: AtomicU8,
     counts: Counts,
 }
+
+const ORDER_UNKNOWN: u8 = 0;
+/// Obsidian, Foam: `[[note|label]]`.
+const ORDER_TARGET_FIRST: u8 = 1;
+/// Dendron: `[[label|note]]`.
+const ORDER_LABEL_FIRST: u8 = 2;
 
 /// Is `path` a note the graph keeps: Org, Markdown or plain text (not code
 /// files indexed as text)?
@@ -169,8 +192,8 @@ fn strip_note_extension(s: &str) -> &str {
 }
 
 /// The last path component of a wikilink side, for file-name lookups.
-fn wiki_stem(s: &str) -> &str {
-    let s = strip_note_extension(s.trim());
+fn last_component(s: &str) -> &str {
+    let s = s.trim();
     s.rsplit('/').next().unwrap_or(s)
 }
 
@@ -458,6 +481,7 @@ impl Graph {
             f.edges = edges.clone();
         }
         self.file_by_path.insert(path.to_string(), file_ix);
+        self.wiki_order.store(ORDER_UNKNOWN, Ordering::Relaxed);
         for n in std::iter::once(file_node).chain(headings) {
             self.file_node_names(n, true);
         }
@@ -474,6 +498,7 @@ impl Graph {
             return false;
         };
         self.file_by_path.remove(path);
+        self.wiki_order.store(ORDER_UNKNOWN, Ordering::Relaxed);
         let Some(rec) = self.file(file_ix).cloned() else {
             return false;
         };
@@ -607,10 +632,10 @@ impl Graph {
         };
         push(name_key(&edge.target));
         if edge.kind == LinkKind::Wiki {
-            push(name_key(wiki_stem(&edge.target)));
-            if let Some(o) = &edge.other {
-                push(name_key(o));
-                push(name_key(wiki_stem(o)));
+            for side in std::iter::once(&edge.target).chain(&edge.other) {
+                push(name_key(side));
+                push(name_key(last_component(side)));
+                push(name_key(last_component(strip_note_extension(side.trim()))));
             }
         }
         keys
@@ -631,6 +656,7 @@ impl Graph {
             }
             LinkKind::Url | LinkKind::Internal => return,
         };
+        let two_sided = edge.kind == LinkKind::Wiki && edge.other.is_some();
         for k in keys {
             if add {
                 map.entry(k).or_default().push(ix);
@@ -638,6 +664,50 @@ impl Graph {
                 unfile(map, &k, &ix);
             }
         }
+        if two_sided {
+            if add {
+                self.two_sided.insert(ix);
+            } else {
+                self.two_sided.remove(&ix);
+            }
+        }
+    }
+
+    /// Whether `[[a|b]]` names its note on the right (Dendron) rather than
+    /// on the left (Obsidian, Foam), when both sides are file names.  A
+    /// collection is written with one tool, so its own links tell: among
+    /// two-sided wikilinks where exactly one side is a file name written
+    /// exactly, the majority side wins (left on a tie).  Cached until the
+    /// graph changes.
+    fn label_first(&self) -> bool {
+        match self.wiki_order.load(Ordering::Relaxed) {
+            ORDER_TARGET_FIRST => return false,
+            ORDER_LABEL_FIRST => return true,
+            _ => {}
+        }
+        let (mut left, mut right) = (0usize, 0usize);
+        for &e in &self.two_sided {
+            let Some(edge) = self.edge(e) else { continue };
+            let Some(other) = &edge.other else { continue };
+            let dir = Path::new(self.node_path(edge.source)).parent();
+            let l = self.by_file_name(&edge.target, dir, true).is_some();
+            let r = self.by_file_name(other, dir, true).is_some();
+            match (l, r) {
+                (true, false) => left += 1,
+                (false, true) => right += 1,
+                _ => {}
+            }
+        }
+        let label_first = right > left;
+        self.wiki_order.store(
+            if label_first {
+                ORDER_LABEL_FIRST
+            } else {
+                ORDER_TARGET_FIRST
+            },
+            Ordering::Relaxed,
+        );
+        label_first
     }
 
     // ------------------------------------------------------------------
@@ -651,13 +721,20 @@ impl Graph {
             LinkKind::File | LinkKind::Relative => self.file_node(&edge.target),
             LinkKind::Roam => self.by_title(&edge.target),
             LinkKind::Wiki => {
-                let sides: Vec<&str> = std::iter::once(edge.target.as_str())
+                let mut sides: Vec<&str> = std::iter::once(edge.target.as_str())
                     .chain(edge.other.as_deref())
                     .collect();
+                if sides.len() > 1 && self.label_first() {
+                    sides.reverse();
+                }
                 let dir = Path::new(self.node_path(edge.source)).parent();
+                // A file name written exactly, on either side, beats one
+                // matched without case: Dendron's [[Templates|templates.x]]
+                // must not land on templates.md.  Titles and aliases last.
                 sides
                     .iter()
-                    .find_map(|s| self.by_file_name(s, dir))
+                    .find_map(|s| self.by_file_name(s, dir, true))
+                    .or_else(|| sides.iter().find_map(|s| self.by_file_name(s, dir, false)))
                     .or_else(|| sides.iter().find_map(|s| self.by_title(s)))
             }
             LinkKind::Url | LinkKind::Internal => None,
@@ -665,11 +742,24 @@ impl Graph {
     }
 
     /// The file node whose name is `name` (`note`, `note.md`, `dir/note`,
-    /// Dendron's `a.b.c`): an exact-case match first, then one in the
-    /// linking note's directory `dir`, then the first by path.
-    fn by_file_name(&self, name: &str, dir: Option<&Path>) -> Option<NodeIx> {
-        let name = strip_note_extension(name.trim());
-        let stem = wiki_stem(name);
+    /// Dendron's `a.b.c`): an exact-case match first (the only kind with
+    /// `exact_only`), then one in the linking note's directory `dir`, then
+    /// the first by path.
+    fn by_file_name(&self, name: &str, dir: Option<&Path>, exact_only: bool) -> Option<NodeIx> {
+        // As written first: Dendron's `a.topic.markdown` is a name, not
+        // `a.topic` with an extension; then without a note extension.
+        let name = name.trim();
+        self.by_stem(name, dir, exact_only).or_else(|| {
+            let stripped = strip_note_extension(name);
+            (stripped != name)
+                .then(|| self.by_stem(stripped, dir, exact_only))
+                .flatten()
+        })
+    }
+
+    /// [`Graph::by_file_name`] for a name without extension.
+    fn by_stem(&self, name: &str, dir: Option<&Path>, exact_only: bool) -> Option<NodeIx> {
+        let stem = last_component(name);
         let list = self.by_name.get(&name_key(stem))?;
         let suffix = name
             .contains('/')
@@ -686,6 +776,9 @@ impl Graph {
                     }
                 }
                 let exact = file_stem == stem;
+                if exact_only && !exact {
+                    return None;
+                }
                 let same_dir = dir.is_some_and(|d| Path::new(path).parent() == Some(d));
                 Some(((!exact, !same_dir, path), n))
             })

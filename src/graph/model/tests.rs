@@ -279,6 +279,80 @@ fn wikilinks_resolve_by_file_name_title_alias_and_path_on_either_side() {
 }
 
 #[test]
+fn a_file_name_written_exactly_beats_a_label_matching_another_without_case() {
+    let g = graph(&[
+        ("/v/templates.md", "# Templates index\n"),
+        ("/v/dendron.topic.templates.md", "# Templates\n"),
+        (
+            "/v/src.md",
+            "[[Templates|dendron.topic.templates]] [[templates|Some label]] [[TEMPLATES]]\n",
+        ),
+    ]);
+    assert_eq!(
+        targets(&g, "/v/src.md"),
+        vec!["dendron.topic.templates.md", "templates.md", "templates.md"]
+    );
+}
+
+#[test]
+fn the_collection_decides_which_side_names_the_note_when_both_do() {
+    // Dendron: [[label|note]], and a label that is also a file name.
+    let dendron = graph(&[
+        ("/d/templates.md", "# Templates root\n"),
+        ("/d/dendron.topic.templates.md", "# Templates\n"),
+        ("/d/dendron.topic.schema.md", "# Schema\n"),
+        (
+            "/d/src.md",
+            "[[Schemas|dendron.topic.schema]] [[Templates|dendron.topic.templates]]\n\
+             [[templates|dendron.topic.templates]]\n",
+        ),
+    ]);
+    assert_eq!(
+        targets(&dendron, "/d/src.md"),
+        vec![
+            "dendron.topic.schema.md",
+            "dendron.topic.templates.md",
+            "dendron.topic.templates.md"
+        ]
+    );
+    // Obsidian: [[note|label]], and a label that is also a file name.
+    let obsidian = graph(&[
+        ("/o/templates.md", "# Templates root\n"),
+        ("/o/Recipes.md", "# Recipes\n"),
+        ("/o/Bread.md", "# Bread\n"),
+        (
+            "/o/src.md",
+            "[[Recipes|my recipes]] [[Bread|bread]] [[Recipes|templates]]\n",
+        ),
+    ]);
+    assert_eq!(
+        targets(&obsidian, "/o/src.md"),
+        vec!["Recipes.md", "Bread.md", "Recipes.md"]
+    );
+}
+
+#[test]
+fn a_name_ending_like_an_extension_is_tried_as_written_first() {
+    let g = graph(&[
+        ("/d/dendron.topic.md", "# Topic\n"),
+        ("/d/dendron.topic.markdown.md", "# Markdown\n"),
+        (
+            "/d/src.md",
+            "[[dendron.topic.markdown]] [[dendron.topic.md]] [[Markdown|dendron.topic.markdown]]\n",
+        ),
+    ]);
+    assert_eq!(
+        targets(&g, "/d/src.md"),
+        vec![
+            "dendron.topic.markdown.md",
+            "dendron.topic.md",
+            "dendron.topic.markdown.md"
+        ]
+    );
+    assert_eq!(backlinks(&g, "/d/dendron.topic.markdown.md").len(), 2);
+}
+
+#[test]
 fn a_link_to_a_path_that_differs_in_directory_does_not_resolve() {
     let g = graph(&[
         ("/v/a/note.md", "# A\n"),
