@@ -167,11 +167,14 @@ writes [[Label|name]], and `markdown' writes [Label](path.md)."
   "Return the open index with its link graph in memory.
 Build the index first if it never was; load the graph from it the
 first time in a session, with progress (\\[keyboard-quit] cancels)."
-  (artisan-knowledge-ensure-built)
   (let ((index (artisan-knowledge-index)))
+    ;; A graph in memory means the index was built: skip that check,
+    ;; which backlinks (under a millisecond) cannot afford every time.
     (unless (artisan--graph-built index)
-      (artisan-job-wait (artisan--graph-build index)
-                        (and (not noninteractive) "Loading the link graph")))
+      (artisan-knowledge-ensure-built)
+      (unless (artisan--graph-built index)
+        (artisan-job-wait (artisan--graph-build index)
+                          (and (not noninteractive) "Loading the link graph"))))
     index))
 
 (defmacro artisan-graph--with-big-gc (&rest body)
