@@ -390,6 +390,14 @@ shown beside them.  Return (node . KEY) for a chosen node, or
                            (annotation-function
                             . ,(lambda (c) (nth 2 (car (funcall affix (list c)))))))
               (complete-with-action action alist string pred))))
+         ;; New titles have spaces and question marks: in the default
+         ;; completion UI those would complete words and show help.
+         (minibuffer-local-completion-map
+          (let ((map (make-sparse-keymap)))
+            (set-keymap-parent map minibuffer-local-completion-map)
+            (define-key map " " #'self-insert-command)
+            (define-key map "?" #'self-insert-command)
+            map))
          (input (completing-read prompt collection nil nil initial
                                  'artisan-graph-node-history))
          (key (or (gethash input table)
@@ -693,8 +701,9 @@ non-nil, follows indented."
   (interactive "p")
   (artisan-graph-list-next (- (or n 1))))
 
-(defun artisan-graph--pretty-context (context)
-  "Return CONTEXT with link markup shown as the links' labels, in a face."
+(defun artisan-graph--pretty-context (context &optional label-first)
+  "Return CONTEXT with link markup shown as the links' labels, in a face.
+With LABEL-FIRST, [[a|b]] shows a (Dendron), else b (Obsidian)."
   (let ((s context) (out "") (start 0))
     (while (string-match
             (concat "\\[\\[\\([^]\n]+\\)\\]\\[\\([^]\n]+\\)\\]\\]" ; [[target][label]]
@@ -702,7 +711,9 @@ non-nil, follows indented."
                     "\\|\\[\\[\\([^]\n]+\\)\\]\\]"                  ; [[target]]
                     "\\|\\[\\([^]\n]+\\)\\]([^)\n]+)")              ; [label](target)
             s start)
-      (let ((shown (or (match-string 2 s) (match-string 4 s) (match-string 5 s)
+      (let ((shown (or (match-string 2 s)
+                       (match-string (if label-first 3 4) s)
+                       (match-string 5 s)
                        (match-string 6 s))))
         (setq out (concat out (substring s start (match-beginning 0))
                           (propertize shown 'face 'artisan-graph-link))
@@ -801,7 +812,8 @@ the node's own note."
          (node (artisan--graph-node index key))
          (backlinks (artisan--graph-backlinks index key))
          (mentions (and node artisan-backlinks-unlinked-mentions
-                        (artisan-graph-unlinked-mentions node backlinks))))
+                        (artisan-graph-unlinked-mentions node backlinks)))
+         (label-first (plist-get (artisan--graph-stats index) :label-first)))
     (erase-buffer)
     (setq artisan-backlinks--key key)
     (if (null node)
@@ -827,10 +839,14 @@ the node's own note."
                    "  "
                    (propertize (artisan-graph--location (plist-get b :file) (plist-get b :line))
                                'face 'artisan-graph-location))
-           (artisan-graph--pretty-context (plist-get b :context)))))
+           (artisan-graph--pretty-context (plist-get b :context) label-first))))
       (when artisan-backlinks-unlinked-mentions
-        (insert (propertize (format "\nUnlinked mentions (%d)\n" (length mentions))
-                            'face 'artisan-graph-heading))
+        (insert (propertize (format "\nUnlinked mentions (%d)" (length mentions))
+                            'face 'artisan-graph-heading)
+                (if mentions
+                    (propertize "  l on one links it" 'face 'shadow)
+                  "")
+                "\n")
         (if (null mentions)
             (insert "  none\n")
           (dolist (m mentions)
@@ -842,8 +858,7 @@ the node's own note."
              (concat (propertize (plist-get m :title) 'face 'artisan-graph-title)
                      "  "
                      (propertize (artisan-graph--location (plist-get m :file) (plist-get m :line))
-                                 'face 'artisan-graph-location)
-                     (propertize "  l: link it" 'face 'shadow))
+                                 'face 'artisan-graph-location))
              (string-trim (plist-get m :snippet)))))))
     (goto-char (point-min))))
 

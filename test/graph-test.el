@@ -203,7 +203,9 @@
               :to-equal (list (artisan-graph-test--id 'new-year-reading)
                               (artisan-graph-test--id 'orphan-reading)
                               (artisan-graph-test--id 'reading)))
-      (expect (plist-get report :duplicate-ids) :to-be nil)))
+      (expect (plist-get report :duplicate-ids) :to-be nil)
+      ;; [[Org mode|the Org note]] names no file on either side: Obsidian order.
+      (expect (plist-get (artisan--graph-stats (artisan-graph-index)) :label-first) :to-be nil)))
 
   (it "shows the report in a buffer whose entries visit their places"
     (save-window-excursion
@@ -463,7 +465,7 @@
               (expect text :to-match "New year › Reading  journal/2026-01-01.org:13")
               ;; Contexts show links by their labels.
               (expect text :to-match "Started the Org manual again\\.")
-              (expect text :to-match "Unlinked mentions (1)")
+              (expect text :to-match "Unlinked mentions (1)  l on one links it")
               (expect text :to-match "Orphan  orphan.org:7"))
             (goto-char (point-min))
             (artisan-graph-list-next 5)
@@ -513,6 +515,16 @@
         (expect (plist-get (artisan-graph--entry-at-point) :key)
                 :to-equal (artisan-graph-test--id 'babel))
         (kill-buffer)))))
+
+(describe "Showing contexts"
+  (it "shows links by their labels, in the collection's wikilink order"
+    (let ((context "See [[id:x][the editor]], [[Label|note.name]], [[plain]] and [md](a.md)."))
+      (expect (substring-no-properties (artisan-graph--pretty-context context))
+              :to-equal "See the editor, note.name, plain and md.")
+      (expect (substring-no-properties (artisan-graph--pretty-context context t))
+              :to-equal "See the editor, Label, plain and md.")
+      (expect (get-text-property 4 'face (artisan-graph--pretty-context context))
+              :to-be 'artisan-graph-link))))
 
 (describe "Graph view image maps"
   (it "turns Graphviz client-side maps into clickable image areas"
@@ -601,6 +613,17 @@ dendron://vault/ prefixes, #anchors and ![[embeds]]."
       (dolist (b out)
         (expect (plist-get b :kind) :to-be 'wiki)
         (expect (plist-get b :context) :to-match "dendron.topic.vaults"))))
+
+  (it "learns that these notes write [[label|note]], and shows the labels in contexts"
+    (expect (plist-get (artisan--graph-stats (artisan-graph-index)) :label-first) :to-be t)
+    (save-window-excursion
+      (with-current-buffer (artisan-backlinks--show
+                            (expand-file-name "dendron.topic.vaults.md" artisan-graph-test--dendron))
+        (let ((backlinks (substring (buffer-string) 0
+                                    (string-match "Unlinked mentions" (buffer-string)))))
+          (expect backlinks :to-match "with the Convert Vault command")
+          (expect backlinks :not :to-match "\\[\\["))
+        (kill-buffer))))
 
   (it "names every note as a node, with its front-matter ID and title"
     (let* ((nodes (artisan-nodes))

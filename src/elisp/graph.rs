@@ -125,11 +125,17 @@ fn graph_generation(index: &IndexHandle) -> Result<i64> {
 
 /// Return the counts of the graph of INDEX as a plist.
 ///
-/// Keys: :built :files :nodes :edges :generation.  Does not build it.
+/// Keys: :built :files :nodes :edges :generation, and :label-first, t
+/// when the notes write wikilinks [[label|note]] (Dendron) rather than
+/// [[note|label]].  Does not build it.
 #[defun]
 fn graph_stats<'e>(env: &'e Env, index: &IndexHandle) -> Result<Value<'e>> {
-    let counts = if index.graph.is_built() {
-        run(env, || index.graph.read(&index.index, Graph::counts))?
+    let (counts, label_first) = if index.graph.is_built() {
+        run(env, || {
+            index
+                .graph
+                .read(&index.index, |g| (g.counts(), g.label_first()))
+        })?
     } else {
         Default::default()
     };
@@ -146,6 +152,7 @@ fn graph_stats<'e>(env: &'e Env, index: &IndexHandle) -> Result<Value<'e>> {
                     .unwrap_or(i64::MAX)
                     .into_lisp(env)?,
             ),
+            (":label-first", label_first.into_lisp(env)?),
         ],
     )
 }

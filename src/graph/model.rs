@@ -690,7 +690,7 @@ impl Graph {
     /// two-sided wikilinks where exactly one side is a file name written
     /// exactly, the majority side wins (left on a tie).  Cached until the
     /// graph changes.
-    fn label_first(&self) -> bool {
+    pub fn label_first(&self) -> bool {
         match self.wiki_order.load(Ordering::Relaxed) {
             ORDER_TARGET_FIRST => return false,
             ORDER_LABEL_FIRST => return true,
