@@ -177,6 +177,23 @@ first time in a session, with progress (\\[keyboard-quit] cancels)."
                           (and (not noninteractive) "Loading the link graph"))))
     index))
 
+;;;###autoload
+(defun artisan-graph-load-in-background ()
+  "Start loading the link graph on a worker thread, unless it is loaded.
+Quiet: no progress is shown.  Does nothing when the native module
+would first have to be built.  `artisan-knowledge-mode' calls this
+when Emacs is idle (see `artisan-graph-preload').  Return the job,
+or nil."
+  (when (or (featurep 'artisan-dyn) (artisan-module-locate))
+    (condition-case err
+        (let ((index (artisan-knowledge-index)))
+          (unless (artisan--graph-built index)
+            (artisan-job-start (artisan--graph-build index) "Loading the link graph"
+                               :quiet t)))
+      (error (message "artisan: could not load the link graph: %s"
+                      (error-message-string err))
+             nil))))
+
 (defmacro artisan-graph--with-big-gc (&rest body)
   "Run BODY with garbage collection deferred.
 Making thousands of plists or strings at once would otherwise

@@ -322,6 +322,28 @@
     (with-temp-buffer
       (expect (artisan-graph-node-at-point) :to-be nil)))
 
+  (it "loads the graph in the background in a new session"
+    ;; A new session: a fresh handle on the same index.
+    (setq artisan-knowledge--index nil)
+    (garbage-collect)
+    (expect (artisan--graph-built (artisan-knowledge-index)) :to-be nil)
+    (let ((job (artisan-graph-load-in-background)))
+      (expect job :to-be-truthy)
+      (let ((deadline (+ (float-time) 10)))
+        (while (and (memq job artisan-job--running) (< (float-time) deadline))
+          (accept-process-output nil 0.05))))
+    (expect (artisan--graph-built (artisan-knowledge-index)) :to-be t)
+    (expect (artisan-graph-load-in-background) :to-be nil)
+    ;; artisan-knowledge-mode asks for it when Emacs is idle.
+    (let ((timer-idle-list nil))
+      (artisan-knowledge-mode 1)
+      (unwind-protect
+          (expect (seq-find (lambda (timer) (eq (timer--function timer)
+                                                #'artisan-graph-load-in-background))
+                            timer-idle-list)
+                  :to-be-truthy)
+        (artisan-knowledge-mode -1))))
+
   (it "offers every title and alias with its tags to completing-read"
     (let* ((index (artisan-graph-index))
            (cands (artisan-graph--candidates index))
