@@ -317,55 +317,65 @@ fn graph_candidates<'e>(env: &'e Env, index: &IndexHandle) -> Result<Value<'e>> 
 /// The candidates of [`graph_candidates`]: (candidate, node key), in file
 /// order, every candidate distinct.
 fn candidates(g: &Graph) -> Vec<(String, String)> {
+    use std::collections::{HashMap, HashSet};
+    use xxhash_rust::xxh3::Xxh3DefaultBuilder;
     let nodes = g.nodes_sorted();
     // (base candidate, node) for titles and aliases.
-    let mut items: Vec<(String, NodeIx)> = Vec::with_capacity(nodes.len());
+    let mut items: Vec<(String, NodeIx)> = Vec::with_capacity(nodes.len() + nodes.len() / 4);
     for &ix in &nodes {
         let Some(n) = g.node(ix) else { continue };
-        let tags: String = n.tags.iter().map(|t| format!(" #{t}")).collect();
-        items.push((format!("{}{tags}", n.title.trim()), ix));
-        for a in &n.aliases {
-            items.push((format!("{}{tags}", a.trim()), ix));
+        let mut tags = String::new();
+        for t in &n.tags {
+            tags.push_str(" #");
+            tags.push_str(t);
+        }
+        for name in std::iter::once(&n.title).chain(&n.aliases) {
+            let name = name.trim();
+            let mut c = String::with_capacity(name.len() + tags.len());
+            c.push_str(name);
+            c.push_str(&tags);
+            items.push((c, ix));
         }
     }
-    let mut count: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut count: HashMap<&str, u32, Xxh3DefaultBuilder> =
+        HashMap::with_capacity_and_hasher(items.len(), Xxh3DefaultBuilder);
     for (c, _) in &items {
         *count.entry(c.as_str()).or_default() += 1;
     }
-    let clashing: std::collections::HashSet<String> = count
-        .into_iter()
-        .filter(|&(_, n)| n > 1)
-        .map(|(c, _)| c.to_string())
-        .collect();
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // Candidates made for clashing titles, so two never come out equal.
+    let mut made: HashSet<String, Xxh3DefaultBuilder> = HashSet::default();
     let mut out = Vec::with_capacity(items.len());
-    for (base, ix) in items {
-        let mut candidate = base;
-        if clashing.contains(&candidate) {
-            let Some(n) = g.node(ix) else { continue };
-            let path = g.file_path(n.file);
-            let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-            let line = if n.level > 0 {
-                format!(":{}", n.line)
-            } else {
-                String::new()
-            };
-            let mut k = 1;
-            loop {
-                let tail = parts
-                    .get(parts.len().saturating_sub(k)..)
-                    .unwrap_or_default()
-                    .join("/");
-                let c = format!("{candidate} · {tail}{line}");
-                if !seen.contains(&c) || k >= parts.len() {
-                    candidate = c;
-                    break;
-                }
-                k += 1;
-            }
+    for (base, ix) in &items {
+        if count.get(base.as_str()).copied().unwrap_or(0) <= 1 {
+            out.push((base.clone(), g.node_key(*ix)));
+            continue;
         }
-        if seen.insert(candidate.clone()) {
-            out.push((candidate, g.node_key(ix)));
+        let Some(n) = g.node(*ix) else { continue };
+        let parts: Vec<&str> = g
+            .file_path(n.file)
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        let line = if n.level > 0 {
+            format!(":{}", n.line)
+        } else {
+            String::new()
+        };
+        let mut k = 1;
+        let candidate = loop {
+            let tail = parts
+                .get(parts.len().saturating_sub(k)..)
+                .unwrap_or_default()
+                .join("/");
+            let c = format!("{base} · {tail}{line}");
+            let taken = made.contains(&c) || count.contains_key(c.as_str());
+            if !taken || k >= parts.len() {
+                break c;
+            }
+            k += 1;
+        };
+        if made.insert(candidate.clone()) {
+            out.push((candidate, g.node_key(*ix)));
         }
     }
     out
