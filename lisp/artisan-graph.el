@@ -251,11 +251,11 @@ the enclosing node) and :file-title (the title of its note)."
 NODE is an ID (the links to that node) or a note's file name (the
 links to the note or to any heading with an ID in it); nil means
 the node at point.  Each backlink is a plist (:file :line :column
-:title :context :kind :source :id :outline :file-title): the file,
-line and column of the link, the title, key, ID and outline of
-the node it is in and the title of that note, the paragraph or
-list item around it, and its kind (`id', `file', `roam', `wiki'
-or `relative').
+:title :context :kind :source :id :outline :file-title :target):
+the file, line and column of the link, the title, key, ID and
+outline of the node it is in and the title of that note, the
+paragraph or list item around it, its kind (`id', `file', `roam',
+`wiki' or `relative'), and the key of the node it points at.
 
 Interactively (DISPLAY non-nil), show them in a side window with
 their contexts and the unlinked mentions of the node (see
