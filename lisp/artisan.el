@@ -98,6 +98,42 @@ COMPONENTS are joined with `expand-file-name' from left to right."
   "Show the results of the notes search QUERY in a `next-error' buffer." t)
 (autoload 'artisan-index-status "artisan-search"
   "Show the notes index: roots, files, documents, size, last update, skipped files." t)
+(autoload 'artisan-find-node "artisan-graph"
+  "Find a note or heading by title, alias or tag, and visit it." t)
+(autoload 'artisan-insert-link "artisan-graph"
+  "Insert a link to a node chosen by title, alias or tag." t)
+(autoload 'artisan-backlinks "artisan-graph"
+  "Return the backlinks of NODE: every link pointing at it." t)
+(autoload 'artisan-backlinks-mode "artisan-graph"
+  "Keep the backlinks window following point." t)
+(autoload 'artisan-graph-report "artisan-graph"
+  "Show dead links, orphan notes and duplicate titles and IDs of the link graph." t)
+(autoload 'artisan-graph-view "artisan-graph"
+  "Show the neighbourhood of NODE, DEPTH hops, as a picture." t)
+(autoload 'artisan-graph-export "artisan-graph"
+  "Write the link graph as FORMAT, `dot' or `json', to FILE." t)
+(autoload 'artisan-nodes "artisan-graph"
+  "Return every node of the link graph as a plist.")
+(autoload 'artisan-graph-load-in-background "artisan-graph"
+  "Start loading the link graph on a worker thread, unless it is loaded.")
+
+(defcustom artisan-graph-preload t
+  "Non-nil means load the link graph while Emacs is idle.
+When `artisan-knowledge-mode' is turned on, the link graph of the
+notes is loaded on a worker thread after a second of idleness, so
+the first \\[artisan-find-node] or \\[artisan-backlinks] does not wait
+for it (about 0.3 s per 10,000 notes).  Nothing is loaded while
+the native module still has to be built."
+  :type 'boolean
+  :group 'artisan)
+
+(defun artisan-graph-preload-when-idle ()
+  "Load the link graph when Emacs is idle, if `artisan-graph-preload' says so.
+Runs from `artisan-knowledge-mode-hook'."
+  (when (and artisan-graph-preload (bound-and-true-p artisan-knowledge-mode))
+    (run-with-idle-timer 1 nil #'artisan-graph-load-in-background)))
+
+(add-hook 'artisan-knowledge-mode-hook #'artisan-graph-preload-when-idle)
 
 (autoload 'artisan-startup-profile "artisan-startup"
   "Profile the start-up of your Emacs configuration." t)

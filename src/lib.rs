@@ -9,6 +9,7 @@
 
 pub mod elisp;
 pub mod error;
+pub mod graph;
 pub mod job;
 pub mod knowledge;
 pub mod startup;

@@ -37,6 +37,9 @@
       (insert "Try:\n")
       (dolist (cmd '(artisan-search artisan-search-results artisan-index-status
                      artisan-index-update artisan-index-rebuild
+                     artisan-find-node artisan-insert-link artisan-backlinks
+                     artisan-backlinks-mode artisan-graph-report artisan-graph-view
+                     artisan-graph-export
                      artisan-startup-profile artisan-startup-report artisan-startup-history
                      artisan-gc-monitor-mode artisan-gc-report artisan-module-info))
         (when (commandp cmd)

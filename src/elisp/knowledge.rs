@@ -10,6 +10,7 @@ use emacs::{defun, Env, IntoLisp, Result, Value};
 use super::job::{LispJob, LispOutput};
 use super::{list, plist, run};
 use crate::error::Error;
+use crate::graph::GraphStore;
 use crate::knowledge::index::{IndexConfig, KnowledgeIndex, UpdateOutcome, UpdateScope};
 use crate::knowledge::parse::ParseOptions;
 use crate::knowledge::search::{Hit, SearchOptions};
@@ -19,6 +20,8 @@ use crate::knowledge::walk::WalkOptions;
 pub struct IndexHandle {
     /// The index.
     pub index: Arc<KnowledgeIndex>,
+    /// The link graph of its notes, updated with it (see `crate::graph`).
+    pub graph: Arc<GraphStore>,
 }
 
 /// Reads a Lisp list of strings.
@@ -65,6 +68,7 @@ fn index_open(
         );
         Ok(IndexHandle {
             index: Arc::new(KnowledgeIndex::open(config)?),
+            graph: Arc::new(GraphStore::new()),
         })
     })
 }
@@ -91,7 +95,8 @@ impl LispOutput for UpdateOutcome {
 /// SCOPE is `changed' (walk the roots, index what changed), `rebuild'
 /// (reindex everything) or `files' (only FILES, a list of file names).
 /// The job's result is a plist (:files :indexed :removed :skipped
-/// :renamed :seconds).
+/// :renamed :seconds :graph-seconds :graph-built); the link graph follows
+/// the update in the same job.
 #[defun(user_ptr)]
 fn index_update(
     env: &Env,
@@ -101,6 +106,7 @@ fn index_update(
 ) -> Result<LispJob> {
     let scope_name: String = env.call("symbol-name", [scope])?.into_rust()?;
     let files = strings(files)?;
+    let graph = Arc::clone(&index.graph);
     let index = Arc::clone(&index.index);
     run(env, || {
         let scope = match scope_name.as_str() {
@@ -113,7 +119,9 @@ fn index_update(
                 )))
             }
         };
-        LispJob::spawn("index", move |progress| index.update(scope, progress))
+        LispJob::spawn("index", move |progress| {
+            graph.update(&index, scope, progress)
+        })
     })
 }
 

@@ -6,6 +6,7 @@ use emacs::{Env, Result as LispResult, Value};
 
 use crate::error::{catch_panics, Error, Kind, Result};
 
+pub mod graph;
 pub mod job;
 pub mod knowledge;
 pub mod module;

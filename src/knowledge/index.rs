@@ -370,6 +370,39 @@ impl KnowledgeIndex {
         search::search(&searcher, &self.fields, query, options)
     }
 
+    /// The stored metadata (without section bodies) of the note at `path`,
+    /// or None when it is not indexed.  The link graph reads the contexts
+    /// of links from here instead of keeping them in memory.
+    pub fn note(&self, path: &str) -> Result<Option<Note>> {
+        use tantivy::query::{BooleanQuery, TermQuery};
+        use tantivy::schema::{IndexRecordOption, Value};
+        let searcher = self.reader.searcher();
+        let query = BooleanQuery::intersection(vec![
+            Box::new(TermQuery::new(
+                Term::from_field_text(self.fields.path, path),
+                IndexRecordOption::Basic,
+            )),
+            Box::new(TermQuery::new(
+                Term::from_field_u64(self.fields.kind, KIND_FILE),
+                IndexRecordOption::Basic,
+            )),
+        ]);
+        let addresses = searcher
+            .search(&query, &tantivy::collector::DocSetCollector)
+            .or_kind(Kind::Index, "Finding a note")?;
+        let Some(address) = addresses.into_iter().next() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher
+            .doc(address)
+            .or_kind(Kind::Index, "Reading a note")?;
+        let json = doc
+            .get_first(self.fields.note)
+            .and_then(|v| v.as_str())
+            .unwrap_or("{}");
+        Ok(serde_json::from_str::<Note>(json).ok())
+    }
+
     /// Calls `f` with the path and metadata (without bodies) of every note in
     /// the index: what the link graph is built from.
     pub fn for_each_note(&self, mut f: impl FnMut(String, Note)) -> Result<()> {

@@ -166,10 +166,13 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
     }
 
     // Links, outside verbatim blocks, drawers and comments.
+    // Paragraphs end at headings, block delimiters, drawer lines
+    // (`:PROPERTIES:`, `:ID: x`, `:END:`) and planning lines, so a link's
+    // context never drags in a property drawer.
     let is_break = |l: &str| {
-        heading_level(l).is_some() || {
+        heading_level(l).is_some() || is_planning(l) || is_drawer_line(l) || {
             let t = l.trim_start().to_ascii_lowercase();
-            t.starts_with("#+begin_") || t.starts_with("#+end_") || t.starts_with(":properties:")
+            t.starts_with("#+begin_") || t.starts_with("#+end_")
         }
     };
     let mut section = 0;
@@ -397,6 +400,20 @@ fn is_cookie(w: &str) -> bool {
             || inner
                 .strip_suffix('%')
                 .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+}
+
+/// Is `line` a drawer line: `:NAME:` alone or `:NAME: value`, the name
+/// without spaces (`:PROPERTIES:`, `:ID: x`, `:END:`, `:LOGBOOK:`)?
+fn is_drawer_line(line: &str) -> bool {
+    line.trim_start()
+        .strip_prefix(':')
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(name, _)| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        })
 }
 
 fn is_planning(line: &str) -> bool {
@@ -808,6 +825,19 @@ Vertico and =[[id:not-a-link]]= consult.
             "- first item with [[file:projects/dotfiles.org::*Setup][my dotfiles]] continued here"
         );
         assert_eq!(n.links[4].context, "- second item [[roam:Start-up time]]");
+    }
+
+    #[test]
+    fn contexts_stop_at_property_drawers_and_planning_lines() {
+        let n = org("* H\nSCHEDULED: <2026-01-01 Thu>\n:PROPERTIES:\n:ID: h1\n:END:\nSee [[id:x][x]]\nand more.\n:LOGBOOK:\n- note\n:END:\n");
+        assert_eq!(n.links[0].context, "See [[id:x][x]] and more.");
+        // A colon in prose is not a drawer line.
+        let n = org("Note: see [[id:y][y]]\nand :this: too\n");
+        assert_eq!(n.links[0].context, "Note: see [[id:y][y]] and :this: too");
+        assert!(is_drawer_line(":END:"));
+        assert!(is_drawer_line("  :ID:       abc"));
+        assert!(!is_drawer_line(":: odd"));
+        assert!(!is_drawer_line("Note: x"));
     }
 
     #[test]

@@ -1,0 +1,1277 @@
+;;; artisan-graph.el --- Link graph of notes: find, link, backlinks, report, view  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The emacs-artisan authors
+
+;; This file is not part of GNU Emacs.
+
+;; This program is free software: you can redistribute it and/or modify
+;; it under the terms of the GNU General Public License as published by
+;; the Free Software Foundation, either version 3 of the License, or
+;; (at your option) any later version.
+
+;; This program is distributed in the hope that it will be useful,
+;; but WITHOUT ANY WARRANTY; without even the implied warranty of
+;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+;; GNU General Public License for more details.
+
+;; You should have received a copy of the GNU General Public License
+;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+;;; Commentary:
+
+;; The link graph of the notes under `artisan-knowledge-roots'.  Nodes
+;; are note files and Org headings with an :ID: (as in org-roam); edges
+;; are id:, file:, roam:, [[wikilink]] and relative Markdown links.  The
+;; native module builds the graph from the parse the index already
+;; does and keeps it in step with every index update, so saving a note
+;; under `artisan-knowledge-mode' updates its links too.
+;;
+;; Commands:
+;;
+;;   \\[artisan-find-node]      pick a node by title, alias or tag, or create one
+;;   \\[artisan-insert-link]    insert a link to a node
+;;   \\[artisan-backlinks]      backlinks and unlinked mentions in a side window
+;;   `artisan-backlinks-mode'  keep that window following point
+;;   \\[artisan-graph-report]   dead links, orphan notes, duplicate titles
+;;   \\[artisan-graph-view]     the neighbourhood of a node as a picture
+;;   \\[artisan-graph-export]   the graph as DOT or JSON
+;;
+;; Lisp API (for scripts and tests):
+;;
+;;   (artisan-nodes)                            all nodes, as plists
+;;   (artisan-backlinks NODE)                   links pointing at NODE
+;;   (artisan-graph-export FORMAT FILE &optional NODE DEPTH)
+
+;;; Code:
+
+(require 'artisan-knowledge)
+(require 'artisan-job)
+(require 'button)
+(require 'cl-lib)
+(require 'seq)
+(require 'subr-x)
+(require 'ucs-normalize)
+
+(declare-function artisan--graph-built "artisan-dyn")
+(declare-function artisan--graph-build "artisan-dyn")
+(declare-function artisan--graph-generation "artisan-dyn")
+(declare-function artisan--graph-stats "artisan-dyn")
+(declare-function artisan--graph-nodes "artisan-dyn")
+(declare-function artisan--graph-candidates "artisan-dyn")
+(declare-function artisan--graph-node "artisan-dyn")
+(declare-function artisan--graph-backlinks "artisan-dyn")
+(declare-function artisan--graph-report "artisan-dyn")
+(declare-function artisan--graph-export "artisan-dyn")
+(declare-function org-entry-get "org")
+(declare-function org-reveal "org")
+(declare-function org-link-make-string "ol")
+(declare-function outline-show-entry "outline")
+
+(defgroup artisan-graph nil
+  "The link graph of notes."
+  :group 'artisan
+  :prefix "artisan-graph-")
+
+(defcustom artisan-graph-new-note-format 'org
+  "Format of notes created by `artisan-find-node' and `artisan-insert-link'."
+  :type '(choice (const :tag "Org (property drawer with :ID:, #+title)" org)
+                 (const :tag "Markdown (front matter with id and title)" markdown))
+  :group 'artisan-graph)
+
+(defcustom artisan-graph-new-note-directory nil
+  "Directory for new notes, or nil for the first of the note roots."
+  :type '(choice (const :tag "The first note root" nil) directory)
+  :group 'artisan-graph)
+
+(defcustom artisan-graph-new-note-file-name-function
+  #'artisan-graph-file-name-timestamp-slug
+  "Function of a title that returns a new note's file name.
+The name has no directory and no extension."
+  :type '(choice (function-item artisan-graph-file-name-timestamp-slug)
+                 (function-item artisan-graph-file-name-slug)
+                 function)
+  :group 'artisan-graph)
+
+(defcustom artisan-graph-markdown-link-style 'wikilink
+  "How `artisan-insert-link' writes links in Markdown buffers.
+`wikilink' writes [[name|Label]] (Obsidian, Foam), `dendron'
+writes [[Label|name]], and `markdown' writes [Label](path.md)."
+  :type '(choice (const :tag "[[name|Label]]" wikilink)
+                 (const :tag "[[Label|name]] (Dendron)" dendron)
+                 (const :tag "[Label](relative/path.md)" markdown))
+  :group 'artisan-graph)
+
+(defcustom artisan-backlinks-window-width 0.33
+  "Width of the backlinks side window, as a fraction of the frame or columns."
+  :type 'number
+  :group 'artisan-graph)
+
+(defcustom artisan-backlinks-window-side 'right
+  "Side of the frame where the backlinks window appears."
+  :type '(choice (const left) (const right) (const top) (const bottom))
+  :group 'artisan-graph)
+
+(defcustom artisan-backlinks-unlinked-mentions t
+  "Non-nil means list unlinked mentions below the backlinks."
+  :type 'boolean
+  :group 'artisan-graph)
+
+(defcustom artisan-backlinks-unlinked-limit 50
+  "Most unlinked mentions listed."
+  :type 'natnum
+  :group 'artisan-graph)
+
+(defcustom artisan-backlinks-follow-delay 0.25
+  "Idle seconds before `artisan-backlinks-mode' follows point."
+  :type 'number
+  :group 'artisan-graph)
+
+(defcustom artisan-graph-view-depth 2
+  "Default number of hops shown by `artisan-graph-view'."
+  :type 'natnum
+  :group 'artisan-graph)
+
+(defcustom artisan-graph-dot-program "dot"
+  "The Graphviz dot program used by `artisan-graph-view'."
+  :type 'string
+  :group 'artisan-graph)
+
+(defface artisan-graph-title '((t :inherit bold))
+  "Face of node titles in graph buffers."
+  :group 'artisan-graph)
+
+(defface artisan-graph-tag '((t :inherit font-lock-keyword-face))
+  "Face of tags in node candidates."
+  :group 'artisan-graph)
+
+(defface artisan-graph-location '((t :inherit shadow))
+  "Face of files, folders and lines in graph buffers and candidates."
+  :group 'artisan-graph)
+
+(defface artisan-graph-heading '((t :inherit font-lock-function-name-face))
+  "Face of section headings in graph buffers."
+  :group 'artisan-graph)
+
+(defface artisan-graph-link '((t :inherit link))
+  "Face of links inside backlink contexts."
+  :group 'artisan-graph)
+
+(defvar artisan-backlinks-mode)
+
+(defvar artisan-graph-node-history nil
+  "History of `artisan-find-node' and `artisan-insert-link'.")
+
+;;;; The graph
+
+(defun artisan-graph-index ()
+  "Return the open index with its link graph in memory.
+Build the index first if it never was; load the graph from it the
+first time in a session, with progress (\\[keyboard-quit] cancels)."
+  (let ((index (artisan-knowledge-index)))
+    ;; A graph in memory means the index was built: skip that check,
+    ;; which backlinks (under a millisecond) cannot afford every time.
+    (unless (artisan--graph-built index)
+      (artisan-knowledge-ensure-built)
+      (unless (artisan--graph-built index)
+        (artisan-job-wait (artisan--graph-build index)
+                          (and (not noninteractive) "Loading the link graph"))))
+    index))
+
+;;;###autoload
+(defun artisan-graph-load-in-background ()
+  "Start loading the link graph on a worker thread, unless it is loaded.
+Quiet: no progress is shown.  Does nothing when the native module
+would first have to be built.  `artisan-knowledge-mode' calls this
+when Emacs is idle (see `artisan-graph-preload').  Return the job,
+or nil."
+  (when (or (featurep 'artisan-dyn) (artisan-module-locate))
+    (condition-case err
+        (let ((index (artisan-knowledge-index)))
+          (unless (artisan--graph-built index)
+            (artisan-job-start (artisan--graph-build index) "Loading the link graph"
+                               :quiet t)))
+      (error (message "artisan: could not load the link graph: %s"
+                      (error-message-string err))
+             nil))))
+
+(defmacro artisan-graph--with-big-gc (&rest body)
+  "Run BODY with garbage collection deferred.
+Making thousands of plists or strings at once would otherwise
+collect garbage many times, each time marking the whole heap."
+  (declare (indent 0) (debug t))
+  `(let ((gc-cons-threshold (max gc-cons-threshold (* 256 1024 1024))))
+     ,@body))
+
+;;;###autoload
+(defun artisan-nodes ()
+  "Return every node of the link graph as a plist.
+Nodes are note files and Org headings with an :ID:.  Keys:
+:id (nil for notes without one), :title, :aliases, :tags, :file
+\(absolute), :line, :level (0 for files), :key (the ID, or the
+file name of a note without an ID) and :outline (the headings
+above a heading node).  Nodes come in file order."
+  (let ((index (artisan-graph-index)))
+    (artisan-graph--with-big-gc
+      (artisan--graph-nodes index))))
+
+(defun artisan-graph--key (node)
+  "Return the graph key for NODE, an ID or a file name."
+  (cl-check-type node string)
+  (if (or (file-name-absolute-p node)
+          (and (string-match-p "/" node) (file-exists-p node)))
+      (artisan-graph--graph-file (expand-file-name node))
+    node))
+
+(defun artisan-graph--graph-file (file)
+  "Return FILE as the graph names it.
+Notes are named by their path below the root they were found
+under; FILE may name one through a symbolic link."
+  (let ((roots (ignore-errors (artisan-knowledge-root-directories))))
+    (if (or (null roots)
+            (seq-some (lambda (r) (string-prefix-p r file)) roots))
+        file
+      (let ((true (file-truename file)))
+        (or (seq-some (lambda (r)
+                        (let ((true-root (file-name-as-directory (file-truename r))))
+                          (and (string-prefix-p true-root true)
+                               (expand-file-name (substring true (length true-root)) r))))
+                      roots)
+            file)))))
+
+(defun artisan-graph-node (node)
+  "Return the plist of NODE (an ID or a file name), or nil.
+Keys are those of `artisan-nodes', and :refs, :parent (the key of
+the enclosing node) and :file-title (the title of its note)."
+  (let ((index (artisan-graph-index)))
+    (artisan--graph-node index (artisan-graph--key node))))
+
+;;;###autoload
+(defun artisan-backlinks (&optional node display)
+  "Return the backlinks of NODE: every link pointing at it.
+NODE is an ID (the links to that node) or a note's file name (the
+links to the note or to any heading with an ID in it); nil means
+the node at point.  Each backlink is a plist (:file :line :column
+:title :context :kind :source :id :outline :file-title :target):
+the file, line and column of the link, the title, key, ID and
+outline of the node it is in and the title of that note, the
+paragraph or list item around it, its kind (`id', `file', `roam',
+`wiki' or `relative'), and the key of the node it points at.
+
+Interactively (DISPLAY non-nil), show them in a side window with
+their contexts and the unlinked mentions of the node (see
+`artisan-backlinks-buffer-mode'); `artisan-backlinks-mode' keeps
+that window following point."
+  (interactive (list nil t))
+  (let* ((key (if node (artisan-graph--key node) (artisan-graph-node-at-point))))
+    (unless key
+      (if display
+          (user-error "Not in a note under the note roots (`artisan-knowledge-roots')")
+        (signal 'wrong-type-argument (list 'stringp node))))
+    (if display
+        (progn (artisan-backlinks--show key) (artisan-backlinks key))
+      (let ((index (artisan-graph-index)))
+        (artisan--graph-backlinks index key)))))
+
+;;;###autoload
+(defun artisan-graph-export (format file &optional node depth)
+  "Write the link graph as FORMAT, `dot' or `json', to FILE.
+With NODE (an ID or a file name), write only the nodes within
+DEPTH hops of it (default 2), following links both ways and
+headings to their notes.  Return a plist (:nodes N :edges N :dead
+N :file FILE).
+
+JSON has the shape {\"version\": 1, \"root\", \"depth\", \"nodes\":
+[{key, id, title, aliases, tags, refs, file, line, level, parent,
+outline}], \"edges\": [{source, target, kind, file, line, column,
+context}], \"dead\": [...]}; see the README.  Interactively, ask
+for the format and file; with a prefix argument, export the
+neighbourhood of the node at point."
+  (interactive
+   (let* ((format (intern (completing-read "Export format: " '("dot" "json") nil t
+                                           nil nil "dot")))
+          (node (and current-prefix-arg (artisan-graph-node-at-point)))
+          (depth (and node (read-number "Depth: " artisan-graph-view-depth)))
+          (file (read-file-name (format "Write the %s to: " (upcase (symbol-name format)))
+                                nil nil nil (concat "graph." (symbol-name format)))))
+     (list format file node depth)))
+  (let ((format (if (symbolp format) (symbol-name format) format)))
+    (unless (member format '("dot" "json"))
+      (signal 'wrong-type-argument (list '(member dot json) format)))
+    (cl-check-type file string)
+    (cl-check-type depth (or null natnum))
+    (let* ((index (artisan-graph-index))
+           (result (artisan--graph-export index format (expand-file-name file)
+                                          (and node (artisan-graph--key node))
+                                          depth)))
+      (when (called-interactively-p 'interactive)
+        (message "Wrote %d nodes and %d links to %s"
+                 (plist-get result :nodes) (plist-get result :edges) file))
+      result)))
+
+;;;; The node at point
+
+(defun artisan-graph-node-at-point ()
+  "Return the key of the node at point, or nil outside notes.
+In Org, that is the ID of the nearest heading above point that
+has one, else the file's ID; otherwise (and in notes without IDs)
+the file name."
+  (let ((file (buffer-file-name (buffer-base-buffer))))
+    (when (and file (artisan-knowledge-note-file-p file))
+      (or (and (derived-mode-p 'org-mode)
+               (ignore-errors
+                 (save-excursion
+                   (save-restriction
+                     (widen)
+                     (org-entry-get nil "ID" t)))))
+          (artisan-graph--graph-file (expand-file-name file))))))
+
+;;;; Reading a node
+
+(defvar artisan-graph--candidates nil
+  "Cached completion candidates, as (INDEX GENERATION TABLE ALIST).")
+
+(defun artisan-graph--candidates (index)
+  "Return (TABLE . ALIST): node candidates of INDEX and their keys.
+TABLE maps a candidate string to its node's key.  Cached until
+the graph changes."
+  (let ((generation (artisan--graph-generation index)))
+    (if (and (eq (nth 0 artisan-graph--candidates) index)
+             (eql (nth 1 artisan-graph--candidates) generation))
+        (cons (nth 2 artisan-graph--candidates) (nth 3 artisan-graph--candidates))
+      (artisan-graph--with-big-gc
+        (let* ((alist (artisan--graph-candidates index))
+               (table (make-hash-table :test #'equal :size (max 16 (length alist)))))
+          (dolist (c alist) (puthash (car c) (cdr c) table))
+          (setq artisan-graph--candidates (list index generation table alist))
+          (cons table alist))))))
+
+(defun artisan-graph--folder (file)
+  "Return the folder of FILE relative to its note root, or \"\"."
+  (let ((root (seq-find (lambda (r) (string-prefix-p r file))
+                        (artisan-knowledge-root-directories))))
+    (if root
+        (let ((dir (file-name-directory (substring file (length root)))))
+          (or dir ""))
+      (abbreviate-file-name (file-name-directory file)))))
+
+(defun artisan-graph--propertize-candidate (candidate)
+  "Return a copy of CANDIDATE with its tags and disambiguation in faces."
+  (let ((s (copy-sequence candidate)))
+    (when (string-match "\\(\\(?: #[^ \t]+\\)+\\)?\\( · .*\\)?\\'" s)
+      (when (match-beginning 1)
+        (add-face-text-property (match-beginning 1) (match-end 1) 'artisan-graph-tag nil s))
+      (when (match-beginning 2)
+        (add-face-text-property (match-beginning 2) (match-end 2) 'artisan-graph-location nil s)))
+    s))
+
+(defun artisan-graph--annotation (node)
+  "Return the annotation of NODE (a plist): its folder, and for headings its note."
+  (let ((folder (artisan-graph--folder (plist-get node :file)))
+        (where (and (> (plist-get node :level) 0)
+                    (string-join (cons (plist-get node :file-title)
+                                       (plist-get node :outline))
+                                 " › "))))
+    (concat (if where (concat "  in " where) "")
+            (if (string-empty-p folder) "" (concat "  " folder)))))
+
+(defun artisan-graph--affixation (table)
+  "Return an affixation function for candidates mapped to keys by TABLE."
+  (lambda (candidates)
+    (let ((index (artisan-knowledge-index)))
+      (mapcar (lambda (c)
+                (let* ((key (gethash c table))
+                       (node (and key (artisan--graph-node index key))))
+                  (list (artisan-graph--propertize-candidate c) ""
+                        (if node
+                            (propertize (artisan-graph--annotation node)
+                                        'face 'artisan-graph-location)
+                          ""))))
+              candidates))))
+
+(defun artisan-graph-read-node (prompt &optional initial)
+  "Read a node with PROMPT through `completing-read', starting from INITIAL.
+Candidates are node titles and aliases followed by their tags, so
+any of them can be typed; folders and the notes of headings are
+shown beside them.  Return (node . KEY) for a chosen node, or
+\(new . TITLE) when the input names none."
+  (let* ((index (artisan-graph-index))
+         (cands (artisan-graph--candidates index))
+         (table (car cands))
+         (alist (cdr cands))
+         (affix (artisan-graph--affixation table))
+         (collection
+          (lambda (string pred action)
+            (if (eq action 'metadata)
+                `(metadata (category . artisan-node)
+                           (affixation-function . ,affix)
+                           (annotation-function
+                            . ,(lambda (c) (nth 2 (car (funcall affix (list c)))))))
+              (complete-with-action action alist string pred))))
+         ;; New titles have spaces and question marks: in the default
+         ;; completion UI those would complete words and show help.
+         (minibuffer-local-completion-map
+          (let ((map (make-sparse-keymap)))
+            (set-keymap-parent map minibuffer-local-completion-map)
+            (define-key map " " #'self-insert-command)
+            (define-key map "?" #'self-insert-command)
+            map))
+         (input (completing-read prompt collection nil nil initial
+                                 'artisan-graph-node-history))
+         (key (or (gethash input table)
+                  (artisan-graph--candidate-for-title input alist))))
+    (cond (key (cons 'node key))
+          ((string-blank-p input) (user-error "No node chosen"))
+          (t (cons 'new (string-trim input))))))
+
+(defun artisan-graph--candidate-for-title (input alist)
+  "Return the key of the node whose candidate is INPUT and tags, if any.
+ALIST holds the candidates and their keys.  So typing a title
+exactly, without its tags, picks its node rather than creating
+another."
+  (let ((re (concat "\\`" (regexp-quote (string-trim input))
+                    "\\(?: #[^ \t]+\\)*\\(?: · .*\\)?\\'"))
+        (case-fold-search t))
+    (and (not (string-blank-p input))
+         (cdr (seq-find (lambda (c) (string-match-p re (car c))) alist)))))
+
+;;;; Visiting
+
+(defun artisan-graph--goto (line &optional column)
+  "Go to 1-based LINE and 0-based COLUMN, widening and revealing it."
+  (widen)
+  (goto-char (point-min))
+  (forward-line (1- (max 1 line)))
+  (when column
+    (forward-char (min column (- (line-end-position) (point)))))
+  (cond ((derived-mode-p 'org-mode) (org-reveal))
+        ((and (invisible-p (point)) (fboundp 'outline-show-entry))
+         (outline-show-entry))))
+
+(defun artisan-graph--visit (file line &optional column other-window)
+  "Visit FILE at LINE and COLUMN; with OTHER-WINDOW in another window."
+  (unless (file-exists-p file)
+    (user-error "%s no longer exists (M-x artisan-index-update)" file))
+  (when (fboundp 'xref-push-marker-stack) (xref-push-marker-stack))
+  (funcall (if other-window #'find-file-other-window #'find-file) file)
+  (artisan-graph--goto line column))
+
+(defun artisan-graph-visit-node (node &optional other-window)
+  "Visit NODE (an ID, a file name or a node plist) at its line.
+With OTHER-WINDOW, in another window."
+  (let ((plist (if (stringp node) (artisan-graph-node node) node)))
+    (unless plist (user-error "No node %s in the link graph" node))
+    (artisan-graph--visit (plist-get plist :file) (plist-get plist :line) nil other-window)))
+
+;;;; Creating notes
+
+(defun artisan-graph-slug (title)
+  "Return TITLE as a file-name slug: lower case, words joined by underscores."
+  (let* ((s (ucs-normalize-NFD-string (downcase (string-trim title))))
+         ;; Drop the combining accents NFD split off: é -> e.
+         (s (replace-regexp-in-string "[\u0300-\u036f]" "" s))
+         (s (replace-regexp-in-string "[^[:alnum:]]+" "_" s))
+         (s (replace-regexp-in-string "\\`_+\\|_+\\'" "" s)))
+    (if (string-empty-p s) "note" s)))
+
+(defun artisan-graph-file-name-slug (title)
+  "Return the file name (without extension) for a note titled TITLE: its slug."
+  (artisan-graph-slug title))
+
+(defun artisan-graph-file-name-timestamp-slug (title)
+  "Return the file name for a note titled TITLE: a timestamp and its slug.
+This is org-roam's default, like 20261120143000-my_title."
+  (concat (format-time-string "%Y%m%d%H%M%S") "-" (artisan-graph-slug title)))
+
+(defun artisan-graph-new-id ()
+  "Return a fresh random UUID (version 4), as Org IDs are."
+  (let ((h (md5 (format "%s%s%s%s%s" (random) (random) (current-time)
+                        (emacs-pid) (buffer-name)))))
+    (format "%s-%s-4%s-%x%s-%s"
+            (substring h 0 8) (substring h 8 12) (substring h 13 16)
+            (logior 8 (logand 3 (string-to-number (substring h 16 17) 16)))
+            (substring h 17 20) (substring h 20 32))))
+
+(defun artisan-graph-create-note (title &optional visit)
+  "Create a note titled TITLE with a fresh ID, index it and return its plist.
+It goes to `artisan-graph-new-note-directory' (by default the
+first note root), named by `artisan-graph-new-note-file-name-function',
+as Org or Markdown according to `artisan-graph-new-note-format'.
+With VISIT, visit it with point after the title."
+  (cl-check-type title string)
+  (when (string-blank-p title) (user-error "A note needs a title"))
+  (let* ((dir (file-name-as-directory
+               (expand-file-name (or artisan-graph-new-note-directory
+                                     (car (artisan-knowledge-root-directories))))))
+         (markdown (eq artisan-graph-new-note-format 'markdown))
+         (ext (if markdown ".md" ".org"))
+         (base (funcall artisan-graph-new-note-file-name-function title))
+         (file (expand-file-name (concat base ext) dir))
+         (n 1)
+         (id (artisan-graph-new-id))
+         (title (string-trim title)))
+    (while (file-exists-p file)
+      (setq n (1+ n)
+            file (expand-file-name (format "%s-%d%s" base n ext) dir)))
+    (make-directory dir t)
+    (let ((coding-system-for-write 'utf-8-unix))
+      (write-region (if markdown
+                        (format "---\nid: %s\ntitle: %s\n---\n\n" id title)
+                      (format ":PROPERTIES:\n:ID:       %s\n:END:\n#+title: %s\n\n" id title))
+                    nil file nil 'silent))
+    (artisan-graph-index)
+    (artisan-knowledge-reindex-file file t)
+    (when visit
+      (find-file file)
+      (goto-char (point-max)))
+    (message "Created %s" (abbreviate-file-name file))
+    (artisan-graph-node id)))
+
+;;;; Commands: find and link
+
+;;;###autoload
+(defun artisan-find-node (&optional other-window)
+  "Find a note or heading by title, alias or tag, and visit it.
+Candidates are the nodes of the link graph (note files, and Org
+headings with an ID), shown with their tags, folders and, for
+headings, their notes; any `completing-read' front end works.
+When the input matches no node, create a note with that title
+and a fresh ID in the first note root (see
+`artisan-graph-new-note-format'), visit it and index it.  With
+OTHER-WINDOW (a prefix argument), visit in another window."
+  (interactive "P")
+  (pcase (artisan-graph-read-node "Find node: ")
+    (`(node . ,key) (artisan-graph-visit-node key other-window))
+    (`(new . ,title)
+     (when other-window (select-window (split-window-sensibly)))
+     (artisan-graph-create-note title t))))
+
+(defun artisan-graph--label (s)
+  "Return S usable as a link label: no brackets or bars."
+  (replace-regexp-in-string
+   "|" "-" (replace-regexp-in-string "\\]" ")" (replace-regexp-in-string "\\[" "(" s))))
+
+(defun artisan-graph--markdown-buffer-p ()
+  "Return non-nil if the current buffer holds Markdown."
+  (or (derived-mode-p 'markdown-mode 'gfm-mode)
+      (and buffer-file-name
+           (member (downcase (or (file-name-extension buffer-file-name) ""))
+                   '("md" "markdown" "mdown" "mkd" "mdx")))))
+
+(defun artisan-graph-link-string (node &optional label)
+  "Return the markup of a link to NODE (a plist) for the current buffer.
+LABEL is the text shown (default: the node's title).  Org buffers
+\(and others) get [[id:ID][Label]], or a file: link for notes
+without an ID; Markdown buffers get a link in
+`artisan-graph-markdown-link-style'."
+  (let* ((label (artisan-graph--label (or label (plist-get node :title))))
+         (file (plist-get node :file))
+         (here (file-name-directory (or buffer-file-name default-directory)))
+         (stem (file-name-sans-extension (file-name-nondirectory file)))
+         (name (if (> (plist-get node :level) 0)
+                   (concat stem "#" (plist-get node :title))
+                 stem)))
+    (if (artisan-graph--markdown-buffer-p)
+        (pcase artisan-graph-markdown-link-style
+          ('markdown (format "[%s](%s)" label
+                             (replace-regexp-in-string " " "%20" (file-relative-name file here))))
+          ('dendron (if (string= label name) (format "[[%s]]" name)
+                      (format "[[%s|%s]]" label name)))
+          (_ (if (string= label name) (format "[[%s]]" name)
+               (format "[[%s|%s]]" name label))))
+      (let ((target (if (plist-get node :id)
+                        (concat "id:" (plist-get node :id))
+                      (concat "file:" (file-relative-name file here)))))
+        (if (fboundp 'org-link-make-string)
+            (org-link-make-string target label)
+          (format "[[%s][%s]]" target label))))))
+
+;;;###autoload
+(defun artisan-insert-link ()
+  "Insert a link to a node chosen by title, alias or tag.
+In Org buffers the link is [[id:ID][Title]]; in Markdown buffers
+a wikilink (see `artisan-graph-markdown-link-style').  With an
+active region, its text is the label and the initial input.
+When the input matches no node, a note with that title is
+created (and indexed) first, as by `artisan-find-node'."
+  (interactive)
+  (barf-if-buffer-read-only)
+  (let* ((region (and (use-region-p)
+                      (cons (region-beginning) (region-end))))
+         (text (and region (buffer-substring-no-properties (car region) (cdr region))))
+         (choice (artisan-graph-read-node "Insert link to: " text))
+         (node (pcase choice
+                 (`(node . ,key) (artisan-graph-node key))
+                 (`(new . ,title) (save-window-excursion
+                                    (artisan-graph-create-note title))))))
+    (unless node (user-error "The node disappeared from the graph"))
+    (when region
+      (delete-region (car region) (cdr region))
+      (goto-char (car region)))
+    (insert (artisan-graph-link-string node text))))
+
+;;;; List buffers: entries with RET, n and p
+
+(defvar-local artisan-graph--refresh-function nil
+  "Function that refills the current graph buffer.")
+
+(defvar artisan-graph-list-mode-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map (kbd "RET") #'artisan-graph-list-visit)
+    (define-key map "o" #'artisan-graph-list-show)
+    (define-key map "n" #'artisan-graph-list-next)
+    (define-key map "p" #'artisan-graph-list-previous)
+    (define-key map (kbd "TAB") #'artisan-graph-list-next)
+    (define-key map (kbd "<backtab>") #'artisan-graph-list-previous)
+    map)
+  "Keymap of `artisan-graph-list-mode' and the modes derived from it.")
+
+(define-derived-mode artisan-graph-list-mode special-mode "Artisan-Graph"
+  "Base mode of the link graph's list buffers.
+\\[artisan-graph-list-visit] visits the entry at point,
+\\[artisan-graph-list-show] shows it in another window,
+\\[artisan-graph-list-next] and \\[artisan-graph-list-previous] move
+between entries, \\[revert-buffer] refreshes, \\[quit-window] quits.
+\\{artisan-graph-list-mode-map}"
+  (setq-local revert-buffer-function #'artisan-graph--revert)
+  (setq-local truncate-lines nil)
+  (setq-local word-wrap t))
+
+(defun artisan-graph--revert (&rest _)
+  "Refill the buffer, keeping point near where it was."
+  (when artisan-graph--refresh-function
+    (let ((line (line-number-at-pos)))
+      (funcall artisan-graph--refresh-function)
+      (goto-char (point-min))
+      (forward-line (1- line)))))
+
+(defun artisan-graph--insert-entry (entry heading &optional body)
+  "Insert an entry for ENTRY (a plist with :file :line :column).
+HEADING is its first line, a button that visits it; BODY, when
+non-nil, follows indented."
+  (let ((start (point)))
+    (insert-text-button heading
+                        'action (lambda (button)
+                                  (goto-char (button-start button))
+                                  (artisan-graph-list-visit))
+                        'follow-link t
+                        'help-echo "RET: visit; o: show in another window")
+    (insert "\n")
+    (when (and body (not (string-empty-p body)))
+      (insert (propertize body 'line-prefix "    " 'wrap-prefix "    ") "\n"))
+    (put-text-property start (point) 'artisan-graph-entry entry)
+    (put-text-property start (1+ start) 'artisan-graph-entry-start t)))
+
+(defun artisan-graph--entry-at-point ()
+  "Return the entry plist at point, or signal a `user-error'."
+  (or (get-text-property (point) 'artisan-graph-entry)
+      (and (> (point) (point-min))
+           (get-text-property (1- (point)) 'artisan-graph-entry))
+      (user-error "No entry here")))
+
+(defun artisan-graph--main-window ()
+  "Return a window to show notes in, not a side or dedicated window."
+  (or (seq-find (lambda (w) (and (not (window-parameter w 'window-side))
+                                 (not (window-dedicated-p w))
+                                 (not (eq w (selected-window)))))
+                (sort (window-list nil 'nomini)
+                      (lambda (a b) (> (window-use-time a) (window-use-time b)))))
+      (let ((side (window-parameter (selected-window) 'window-side)))
+        (if side (window-main-window) (split-window-sensibly)))
+      (selected-window)))
+
+(defun artisan-graph-list-visit (&optional stay)
+  "Visit the entry at point in the main window; with STAY, keep point here."
+  (interactive)
+  (let* ((entry (artisan-graph--entry-at-point))
+         (from (selected-window))
+         (window (artisan-graph--main-window)))
+    (select-window window)
+    (if (plist-get entry :key)
+        (artisan-graph-visit-node (plist-get entry :key))
+      (artisan-graph--visit (plist-get entry :file) (plist-get entry :line)
+                            (plist-get entry :column)))
+    (when stay (select-window from))))
+
+(defun artisan-graph-list-show ()
+  "Show the entry at point in another window, keeping point here."
+  (interactive)
+  (artisan-graph-list-visit t))
+
+(defun artisan-graph-list-next (&optional n)
+  "Move to the start of the Nth next entry."
+  (interactive "p")
+  (let ((n (or n 1)))
+    (dotimes (_ (abs n))
+      (let ((pos (if (> n 0)
+                     (next-single-property-change (if (get-text-property (point) 'artisan-graph-entry-start)
+                                                      (1+ (point)) (point))
+                                                  'artisan-graph-entry-start)
+                   (previous-single-property-change (point) 'artisan-graph-entry-start))))
+        (while (and pos (not (get-text-property pos 'artisan-graph-entry-start)))
+          (setq pos (if (> n 0)
+                        (next-single-property-change pos 'artisan-graph-entry-start)
+                      (previous-single-property-change pos 'artisan-graph-entry-start))))
+        (if pos (goto-char pos) (message "No more entries"))))))
+
+(defun artisan-graph-list-previous (&optional n)
+  "Move to the start of the Nth previous entry."
+  (interactive "p")
+  (artisan-graph-list-next (- (or n 1))))
+
+(defun artisan-graph--pretty-context (context &optional label-first)
+  "Return CONTEXT with link markup shown as the links' labels, in a face.
+With LABEL-FIRST, [[a|b]] shows a (Dendron), else b (Obsidian)."
+  (let ((s context) (out "") (start 0))
+    (while (string-match
+            (concat "\\[\\[\\([^]\n]+\\)\\]\\[\\([^]\n]+\\)\\]\\]" ; [[target][label]]
+                    "\\|\\[\\[\\([^]|\n]+\\)|\\([^]\n]+\\)\\]\\]"   ; [[a|b]]
+                    "\\|\\[\\[\\([^]\n]+\\)\\]\\]"                  ; [[target]]
+                    "\\|\\[\\([^]\n]+\\)\\]([^)\n]+)")              ; [label](target)
+            s start)
+      (let ((shown (or (match-string 2 s)
+                       (match-string (if label-first 3 4) s)
+                       (match-string 5 s)
+                       (match-string 6 s))))
+        (setq out (concat out (substring s start (match-beginning 0))
+                          (propertize shown 'face 'artisan-graph-link))
+              start (match-end 0))))
+    (concat out (substring s start))))
+
+(defun artisan-graph--location (file line)
+  "Return FILE (relative to its root) and LINE as a string."
+  (let ((root (seq-find (lambda (r) (string-prefix-p r file))
+                        (artisan-knowledge-root-directories))))
+    (format "%s:%d" (if root (substring file (length root)) (abbreviate-file-name file))
+            line)))
+
+;;;; Backlinks
+
+(defconst artisan-backlinks-buffer-name "*artisan-backlinks*"
+  "Name of the backlinks buffer.")
+
+(defvar-local artisan-backlinks--key nil
+  "Key of the node whose backlinks the buffer shows.")
+
+(defvar artisan-backlinks-buffer-mode-map
+  (let ((map (make-sparse-keymap)))
+    (set-keymap-parent map artisan-graph-list-mode-map)
+    (define-key map "l" #'artisan-backlinks-link-mention)
+    (define-key map "q" #'artisan-backlinks-quit)
+    map)
+  "Keymap of `artisan-backlinks-buffer-mode'.")
+
+(define-derived-mode artisan-backlinks-buffer-mode artisan-graph-list-mode "Artisan-Backlinks"
+  "Major mode of the backlinks side window.
+It lists the links pointing at a node, each with the paragraph
+around it, then the unlinked mentions of the node: notes whose
+text mentions its title or an alias without linking it.
+\\[artisan-graph-list-visit] visits an entry,
+\\[artisan-graph-list-show] shows it, \\[artisan-graph-list-next]
+and \\[artisan-graph-list-previous] move between entries,
+\\[artisan-backlinks-link-mention] turns the mention at point into
+a link, \\[revert-buffer] refreshes and \\[artisan-backlinks-quit] quits.
+\\{artisan-backlinks-buffer-mode-map}"
+  (setq-local artisan-graph--refresh-function
+              (lambda () (artisan-backlinks--fill artisan-backlinks--key))))
+
+(defun artisan-backlinks--query (terms)
+  "Return a search query matching any of TERMS as phrases."
+  (mapconcat (lambda (term)
+               (concat "\"" (replace-regexp-in-string "\"" "\\\\\"" term) "\""))
+             terms " OR "))
+
+(defun artisan-backlinks--term-regexp (term)
+  "Return a regexp matching TERM with any punctuation or spacing between words."
+  (let ((words (split-string term "[^[:alnum:]]+" t)))
+    (and words
+         (concat "\\b" (mapconcat #'regexp-quote words "[^[:alnum:]\n]+") "\\b"))))
+
+(defun artisan-graph-unlinked-mentions (node &optional backlinks)
+  "Return the unlinked mentions of NODE (a plist), found with the full-text index.
+They are places in other notes whose text mentions the node's
+title or an alias without linking to it: plists (:file :line
+:column :title :snippet :term).  Notes that already link to it
+\(per BACKLINKS, by default its backlinks) are left out, as is
+the node's own note."
+  (let* ((terms (seq-filter (lambda (s) (>= (length (string-trim s)) 3))
+                            (cons (plist-get node :title) (plist-get node :aliases))))
+         (backlinks (or backlinks (artisan-backlinks (plist-get node :key))))
+         (linked (cons (plist-get node :file)
+                       (mapcar (lambda (b) (plist-get b :file)) backlinks)))
+         (out nil))
+    (when terms
+      (dolist (hit (condition-case nil
+                       (artisan-knowledge-search (artisan-backlinks--query terms)
+                                                 (* 2 artisan-backlinks-unlinked-limit) 3)
+                     (artisan-query-error nil)))
+        (let ((file (plist-get hit :file)))
+          (unless (member file linked)
+            (let ((term (artisan-backlinks--mention-term (plist-get hit :snippet) terms)))
+              (when term
+                (push (list :file file :line (plist-get hit :line)
+                            :column (plist-get hit :column) :title (plist-get hit :title)
+                            :snippet (plist-get hit :snippet) :term term)
+                      out)))))))
+    (seq-take (nreverse out) artisan-backlinks-unlinked-limit)))
+
+(defun artisan-backlinks--mention-term (snippet terms)
+  "Return the first term SNIPPET (a search hit's line) mentions, among TERMS."
+  (let ((case-fold-search t))
+    (seq-find (lambda (term)
+                (let ((re (artisan-backlinks--term-regexp term)))
+                  (and re (string-match-p re snippet))))
+              terms)))
+
+(defun artisan-backlinks--fill (key)
+  "Fill the current buffer with the backlinks and mentions of the node KEY."
+  (let* ((inhibit-read-only t)
+         (index (artisan-graph-index))
+         (node (artisan--graph-node index key))
+         (backlinks (artisan--graph-backlinks index key))
+         (mentions (and node artisan-backlinks-unlinked-mentions
+                        (artisan-graph-unlinked-mentions node backlinks)))
+         (label-first (plist-get (artisan--graph-stats index) :label-first)))
+    (erase-buffer)
+    (setq artisan-backlinks--key key)
+    (if (null node)
+        (insert (format "No node %s in the link graph.\n" key)
+                "Save the note (with `artisan-knowledge-mode' on) or M-x artisan-index-update.\n")
+      (insert (propertize (plist-get node :title) 'face 'artisan-graph-title)
+              (propertize (format "  %s\n" (artisan-graph--location (plist-get node :file)
+                                                                    (plist-get node :line)))
+                          'face 'artisan-graph-location))
+      (insert (propertize (format "\nBacklinks (%d)\n" (length backlinks))
+                          'face 'artisan-graph-heading))
+      (if (null backlinks)
+          (insert "  none\n")
+        (dolist (b backlinks)
+          (insert "\n")
+          (artisan-graph--insert-entry
+           (list :file (plist-get b :file) :line (plist-get b :line)
+                 :column (plist-get b :column) :kind 'backlink)
+           (concat (propertize (string-join (cons (plist-get b :file-title)
+                                                  (plist-get b :outline))
+                                            " › ")
+                               'face 'artisan-graph-title)
+                   "  "
+                   (propertize (artisan-graph--location (plist-get b :file) (plist-get b :line))
+                               'face 'artisan-graph-location))
+           (artisan-graph--pretty-context (plist-get b :context) label-first))))
+      (when artisan-backlinks-unlinked-mentions
+        (insert (propertize (format "\nUnlinked mentions (%d)" (length mentions))
+                            'face 'artisan-graph-heading)
+                (if mentions
+                    (propertize "  l on one links it" 'face 'shadow)
+                  "")
+                "\n")
+        (if (null mentions)
+            (insert "  none\n")
+          (dolist (m mentions)
+            (insert "\n")
+            (artisan-graph--insert-entry
+             (list :file (plist-get m :file) :line (plist-get m :line)
+                   :column (plist-get m :column) :kind 'mention :term (plist-get m :term)
+                   :target key)
+             (concat (propertize (plist-get m :title) 'face 'artisan-graph-title)
+                     "  "
+                     (propertize (artisan-graph--location (plist-get m :file) (plist-get m :line))
+                                 'face 'artisan-graph-location))
+             (string-trim (plist-get m :snippet)))))))
+    (goto-char (point-min))))
+
+(defun artisan-backlinks--show (key)
+  "Show the backlinks of KEY in the side window, refilling it."
+  (let ((buffer (get-buffer-create artisan-backlinks-buffer-name)))
+    (with-current-buffer buffer
+      (unless (derived-mode-p 'artisan-backlinks-buffer-mode)
+        (artisan-backlinks-buffer-mode))
+      (artisan-backlinks--fill key))
+    (display-buffer-in-side-window
+     buffer `((side . ,artisan-backlinks-window-side)
+              (slot . 0)
+              (window-width . ,artisan-backlinks-window-width)
+              (window-height . 0.3)
+              (preserve-size . (t . nil))))
+    buffer))
+
+(defun artisan-backlinks-quit ()
+  "Quit the backlinks window, and stop `artisan-backlinks-mode' following point."
+  (interactive)
+  (when (bound-and-true-p artisan-backlinks-mode)
+    (artisan-backlinks-mode -1))
+  (quit-window))
+
+(defun artisan-graph-link-mention (mention target)
+  "Turn MENTION into a link to the node TARGET (a key).
+MENTION is a plist from `artisan-graph-unlinked-mentions'; the
+mentioned text becomes the label.  The note is saved and
+reindexed when it had no other unsaved changes."
+  (let* ((node (or (artisan-graph-node target)
+                   (user-error "No node %s in the link graph" target)))
+         (file (plist-get mention :file))
+         (buffer (find-file-noselect file))
+         (regexp (artisan-backlinks--term-regexp (plist-get mention :term))))
+    (with-current-buffer buffer
+      (let ((modified (buffer-modified-p)))
+        (save-excursion
+          (save-restriction
+            (widen)
+            (goto-char (point-min))
+            (forward-line (1- (plist-get mention :line)))
+            (let ((case-fold-search t))
+              (unless (and regexp (re-search-forward regexp (line-end-position 2) t))
+                (user-error "The mention is no longer at %s:%d; refresh with g"
+                            (file-name-nondirectory file) (plist-get mention :line))))
+            (let ((text (match-string 0)))
+              (replace-match (artisan-graph-link-string node text) t t))))
+        (unless modified
+          (save-buffer)
+          (artisan-knowledge-reindex-file file t))
+        buffer))))
+
+(defun artisan-backlinks-link-mention ()
+  "Turn the unlinked mention at point into a link to the node shown."
+  (interactive)
+  (let ((entry (artisan-graph--entry-at-point)))
+    (unless (eq (plist-get entry :kind) 'mention)
+      (user-error "Not on an unlinked mention"))
+    (let ((buffer (artisan-graph-link-mention entry (plist-get entry :target))))
+      (artisan-graph--revert)
+      (message "Linked in %s%s" (buffer-name buffer)
+               (if (buffer-modified-p buffer) " (not saved: it had other changes)" "")))))
+
+(defvar artisan-backlinks--timer nil
+  "Idle timer of `artisan-backlinks-mode'.")
+
+(defun artisan-backlinks--follow ()
+  "Show the backlinks of the node at point, if it changed."
+  (setq artisan-backlinks--timer nil)
+  (let ((buffer (get-buffer artisan-backlinks-buffer-name)))
+    (when (and artisan-backlinks-mode
+               (not (minibufferp))
+               (not (eq (current-buffer) buffer)))
+      (let ((key (ignore-errors (artisan-graph-node-at-point))))
+        (when (and key
+                   (not (and buffer (get-buffer-window buffer)
+                             (equal key (buffer-local-value 'artisan-backlinks--key buffer)))))
+          (condition-case err
+              (artisan-backlinks--show key)
+            (error (message "artisan-backlinks: %s" (error-message-string err)))))))))
+
+(defun artisan-backlinks--schedule ()
+  "Follow point in a moment, once Emacs is idle."
+  (unless artisan-backlinks--timer
+    (setq artisan-backlinks--timer
+          (run-with-idle-timer artisan-backlinks-follow-delay nil
+                               #'artisan-backlinks--follow))))
+
+;;;###autoload
+(define-minor-mode artisan-backlinks-mode
+  "Keep the backlinks window following point.
+While on, the side window of \\[artisan-backlinks] shows the
+backlinks and unlinked mentions of the node at point (the Org
+heading with an ID around point, else the note), updated when
+point moves to another node.  Quitting the window turns it off."
+  :global t
+  :group 'artisan-graph
+  (when artisan-backlinks--timer
+    (cancel-timer artisan-backlinks--timer)
+    (setq artisan-backlinks--timer nil))
+  (if artisan-backlinks-mode
+      (progn
+        (add-hook 'post-command-hook #'artisan-backlinks--schedule)
+        (artisan-backlinks--follow))
+    (remove-hook 'post-command-hook #'artisan-backlinks--schedule)))
+
+;;;; Report
+
+(defun artisan-graph--node-line (node)
+  "Return the one-line description of NODE (a plist) for lists."
+  (concat (propertize (plist-get node :title) 'face 'artisan-graph-title)
+          (if (> (plist-get node :level) 0)
+              (propertize (concat "  in " (file-name-nondirectory (plist-get node :file)))
+                          'face 'shadow)
+            "")
+          "  "
+          (propertize (artisan-graph--location (plist-get node :file) (plist-get node :line))
+                      'face 'artisan-graph-location)))
+
+(defun artisan-graph-report--fill ()
+  "Fill the current buffer with the graph report."
+  (let* ((inhibit-read-only t)
+         (index (artisan-graph-index))
+         (stats (artisan--graph-stats index))
+         (report (artisan-graph--with-big-gc (artisan--graph-report index)))
+         (dead (plist-get report :dead))
+         (orphans (plist-get report :orphans))
+         (titles (plist-get report :duplicate-titles))
+         (ids (plist-get report :duplicate-ids)))
+    (erase-buffer)
+    (insert (propertize "Link graph report" 'face 'artisan-graph-title)
+            (format "  %d notes, %d nodes, %d links\n"
+                    (plist-get stats :files) (plist-get stats :nodes) (plist-get stats :edges)))
+    (insert (propertize (format "\nDead links (%d)\n" (length dead)) 'face 'artisan-graph-heading))
+    (dolist (d dead)
+      (artisan-graph--insert-entry
+       (list :file (plist-get d :file) :line (plist-get d :line) :column (plist-get d :column))
+       (concat "  "
+               (propertize (artisan-graph--location (plist-get d :file) (plist-get d :line))
+                           'face 'artisan-graph-location)
+               (format "  %s: " (plist-get d :kind))
+               (propertize (plist-get d :target) 'face 'error))))
+    (insert (propertize (format "\nOrphan notes (%d): no links to or from other notes\n"
+                                (length orphans))
+                        'face 'artisan-graph-heading))
+    (dolist (n orphans)
+      (artisan-graph--insert-entry (list :key (plist-get n :key))
+                                   (concat "  " (artisan-graph--node-line n))))
+    (dolist (group (list (cons "Duplicate titles" titles) (cons "Duplicate IDs" ids)))
+      (insert (propertize (format "\n%s (%d)\n" (car group) (length (cdr group)))
+                          'face 'artisan-graph-heading))
+      (dolist (dup (cdr group))
+        (insert (format "  %s\n" (car dup)))
+        (dolist (n (cdr dup))
+          (artisan-graph--insert-entry
+           (list :file (plist-get n :file) :line (plist-get n :line))
+           (concat "    " (artisan-graph--node-line n))))))
+    (goto-char (point-min))
+    report))
+
+(define-derived-mode artisan-graph-report-mode artisan-graph-list-mode "Artisan-Report"
+  "Major mode of the link graph report.
+It lists dead links (links that resolve to no note), orphan
+notes (no links to or from other notes), and titles and IDs
+shared by several nodes.  \\[artisan-graph-list-visit] visits the
+entry at point, \\[artisan-graph-list-next] and
+\\[artisan-graph-list-previous] move between entries,
+\\[revert-buffer] refreshes.
+\\{artisan-graph-report-mode-map}"
+  (setq-local artisan-graph--refresh-function #'artisan-graph-report--fill))
+
+;;;###autoload
+(defun artisan-graph-report ()
+  "Show dead links, orphan notes and duplicate titles and IDs of the link graph."
+  (interactive)
+  (let ((buffer (get-buffer-create "*artisan-graph-report*")))
+    (with-current-buffer buffer
+      (artisan-graph-report-mode)
+      (artisan-graph-report--fill))
+    (pop-to-buffer buffer)
+    buffer))
+
+;;;; View
+
+(defvar-local artisan-graph-view--files nil
+  "The DOT (and SVG, when rendered) files of the view, as (DOT . SVG).")
+
+(defvar artisan-graph-view-mode-map
+  (let ((map (make-sparse-keymap)))
+    (set-keymap-parent map artisan-graph-list-mode-map)
+    (define-key map "d" #'artisan-graph-view-open-dot)
+    (define-key map "v" #'artisan-graph-view-open-svg)
+    map)
+  "Keymap of `artisan-graph-view-mode'.")
+
+(define-derived-mode artisan-graph-view-mode artisan-graph-list-mode "Artisan-View"
+  "Major mode of the link graph view.
+It shows the neighbourhood of a node as a picture (Graphviz dot
+rendered to SVG, clickable where the image allows) when this
+Emacs can display it, and always lists the nodes shown.
+\\[artisan-graph-list-visit] visits the node at point,
+\\[artisan-graph-view-open-dot] opens the DOT file,
+\\[artisan-graph-view-open-svg] opens the SVG file with
+`browse-url-of-file', \\[revert-buffer] redraws.
+\\{artisan-graph-view-mode-map}")
+
+(defun artisan-graph-view-open-dot ()
+  "Visit the DOT file of this view."
+  (interactive)
+  (find-file-other-window (or (car artisan-graph-view--files) (user-error "No DOT file"))))
+
+(defun artisan-graph-view-open-svg ()
+  "Open the SVG file of this view with `browse-url-of-file'."
+  (interactive)
+  (browse-url-of-file (or (cdr artisan-graph-view--files)
+                          (user-error "No SVG was rendered (is Graphviz dot installed?)"))))
+
+(defun artisan-graph--xml-unescape (s)
+  "Return S with the XML entities dot writes replaced."
+  (let ((s (replace-regexp-in-string
+            "&#\\([0-9]+\\);" (lambda (m) (string (string-to-number (substring m 2 -1)))) s t t)))
+    (dolist (e '(("&lt;" . "<") ("&gt;" . ">") ("&quot;" . "\"") ("&#39;" . "'") ("&amp;" . "&")) s)
+      (setq s (string-replace (car e) (cdr e) s)))))
+
+(defun artisan-graph--area-attribute (name attrs)
+  "Return the value of attribute NAME in the tag attributes ATTRS, or nil."
+  (and (string-match (concat "\\_<" name "=\"\\([^\"]*\\)\"") attrs)
+       (artisan-graph--xml-unescape (match-string 1 attrs))))
+
+(defun artisan-graph--area (shape coords)
+  "Return the image map area of SHAPE (a string) at COORDS (numbers), or nil."
+  (let ((n (length coords)))
+    (pcase shape
+      ("rect" (and (= n 4)
+                   (cons 'rect (cons (cons (nth 0 coords) (nth 1 coords))
+                                     (cons (nth 2 coords) (nth 3 coords))))))
+      ("poly" (and (>= n 6) (cl-evenp n) (cons 'poly (vconcat coords))))
+      ("circle" (and (= n 3)
+                     (cons 'circle (cons (cons (nth 0 coords) (nth 1 coords))
+                                         (nth 2 coords))))))))
+
+(defun artisan-graph--image-map (cmapx)
+  "Return an image :map from the client-side image map text CMAPX.
+Each area is (AREA ID PLIST) with ID a symbol whose
+`artisan-node' property is the node key its link names.  Areas
+are rectangles, polygons or circles, in pixels at 96 dpi."
+  (let ((map nil) (start 0) (i 0))
+    (while (string-match "<area \\([^>]*\\)>" cmapx start)
+      (setq start (match-end 0))
+      (let* ((attrs (match-string 1 cmapx))
+             (key (artisan-graph--area-attribute "href" attrs))
+             (coords (mapcar #'string-to-number
+                             (split-string (or (artisan-graph--area-attribute "coords" attrs) "")
+                                           "[, ]+" t)))
+             (area (artisan-graph--area (artisan-graph--area-attribute "shape" attrs) coords)))
+        (when (and key area)
+          (let ((id (intern (format "artisan-node-%d" (cl-incf i)))))
+            (put id 'artisan-node key)
+            (push (list area id (list 'help-echo key 'pointer 'hand)) map)))))
+    (nreverse map)))
+
+(defun artisan-graph--click (event)
+  "Visit the node whose area of the graph picture was clicked in EVENT."
+  (interactive "e")
+  (let* ((area (posn-area (event-start event)))
+         (key (and area (get area 'artisan-node))))
+    (when key
+      (select-window (artisan-graph--main-window))
+      (artisan-graph-visit-node key))))
+
+(defun artisan-graph--render (dot)
+  "Render the DOT file to SVG and an image map next to it.
+Return (SVG-FILE . CMAPX-TEXT), or signal an error with dot's
+message.  The SVG's size is rewritten from points to pixels at
+96 dpi, the resolution of the map, so that the two agree whatever
+the display's resolution."
+  (let ((svg (concat (file-name-sans-extension dot) ".svg"))
+        (cmap (concat (file-name-sans-extension dot) ".map")))
+    (with-temp-buffer
+      (unless (eq 0 (call-process artisan-graph-dot-program nil t nil "-Gdpi=96"
+                                  "-Tsvg" "-o" svg "-Tcmapx" "-o" cmap dot))
+        (error "Graphviz dot failed: %s" (string-trim (buffer-string)))))
+    (with-temp-buffer
+      (insert-file-contents svg)
+      (goto-char (point-min))
+      (when (re-search-forward
+             "<svg width=\"\\([0-9.]+\\)pt\" height=\"\\([0-9.]+\\)pt\"" nil t)
+        (let ((w (string-to-number (match-string 1)))
+              (h (string-to-number (match-string 2))))
+          (replace-match (format "<svg width=\"%dpx\" height=\"%dpx\""
+                                 (round (* w (/ 96.0 72))) (round (* h (/ 96.0 72))))
+                         t t)
+          (write-region nil nil svg nil 'silent))))
+    (cons svg (with-temp-buffer
+                (insert-file-contents cmap)
+                (buffer-string)))))
+
+(defun artisan-graph-view--insert-picture (svg cmapx)
+  "Insert the picture SVG with the clickable areas of CMAPX."
+  (let* ((map (artisan-graph--image-map cmapx))
+         (image (create-image svg 'svg nil :scale 1.0 :map map))
+         (keymap (make-sparse-keymap)))
+    (dolist (area map)
+      (define-key keymap (vector (nth 1 area) 'mouse-1) #'artisan-graph--click))
+    (insert-image image "[graph]")
+    (put-text-property (1- (point)) (point) 'keymap keymap)
+    (insert "\n")))
+
+(defun artisan-graph-view--fill (key depth)
+  "Fill the view buffer with the neighbourhood of KEY, DEPTH hops."
+  (let* ((inhibit-read-only t)
+         (dir (artisan-data-file "graph"))
+         (dot (expand-file-name "view.dot" dir))
+         (node (or (artisan-graph-node key) (user-error "No node %s in the link graph" key)))
+         (dot-program (executable-find artisan-graph-dot-program))
+         (graphic (and (display-images-p) (image-type-available-p 'svg)))
+         rendered why)
+    (make-directory dir t)
+    (let ((written (artisan-graph-export 'dot dot key depth)))
+      (erase-buffer)
+      (setq artisan-graph--refresh-function (lambda () (artisan-graph-view--fill key depth)))
+      (insert (propertize (plist-get node :title) 'face 'artisan-graph-title)
+              (format "  %d nodes within %d hop%s, %d links\n\n"
+                      (plist-get written :nodes) depth (if (= depth 1) "" "s")
+                      (plist-get written :edges)))
+      (cond
+       ((not dot-program)
+        (setq why (format "Graphviz `%s' is not installed (apt-get install graphviz), so the graph cannot be drawn."
+                          artisan-graph-dot-program)))
+       (t (condition-case err
+              (setq rendered (artisan-graph--render dot))
+            (error (setq why (error-message-string err))))
+          (unless graphic
+            (setq why "This Emacs cannot display SVG images (a terminal, or built without librsvg)."))))
+      (setq artisan-graph-view--files (cons dot (car rendered)))
+      (if (and rendered graphic)
+          (artisan-graph-view--insert-picture (car rendered) (cdr rendered))
+        (insert (propertize why 'face 'warning) "\n\n")
+        (insert "The graph is in the DOT file ")
+        (insert-text-button (abbreviate-file-name dot)
+                            'action (lambda (_) (find-file-other-window dot))
+                            'follow-link t)
+        (insert " (d opens it")
+        (when rendered
+          (insert "; the SVG is ")
+          (insert-text-button (abbreviate-file-name (car rendered))
+                              'action (lambda (_) (browse-url-of-file (car rendered)))
+                              'follow-link t)
+          (insert ", v opens it in a browser"))
+        (insert ").\n"))
+      (insert (propertize "\nNodes\n" 'face 'artisan-graph-heading))
+      (let ((keys (artisan-graph-view--keys dot)))
+        (dolist (k keys)
+          (let ((n (artisan-graph-node k)))
+            (when n
+              (artisan-graph--insert-entry (list :key k)
+                                           (concat "  " (artisan-graph--node-line n))))))))
+    (goto-char (point-min))
+    why))
+
+(defun artisan-graph-view--keys (dot)
+  "Return the node keys of the DOT file, in order."
+  (with-temp-buffer
+    (insert-file-contents dot)
+    (let (keys)
+      (while (re-search-forward "^  n[0-9]+ \\[.*URL=\"\\(\\(?:[^\"\\]\\|\\\\.\\)*\\)\"" nil t)
+        (push (replace-regexp-in-string "\\\\\\(.\\)" "\\1" (match-string 1)) keys))
+      (nreverse keys))))
+
+;;;###autoload
+(defun artisan-graph-view (&optional node depth)
+  "Show the neighbourhood of NODE, DEPTH hops, as a picture.
+NODE defaults to the node at point (or one read with the node
+picker); DEPTH to `artisan-graph-view-depth', or the numeric
+prefix argument.  The picture is drawn with Graphviz dot; where
+this Emacs cannot show SVG (a terminal) or dot is missing, say so
+and offer the DOT file.  The nodes are also listed, to visit."
+  (interactive
+   (list (or (artisan-graph-node-at-point)
+             (pcase (artisan-graph-read-node "View the graph around: ")
+               (`(node . ,key) key)
+               (_ (user-error "No such node"))))
+         (if current-prefix-arg (prefix-numeric-value current-prefix-arg)
+           artisan-graph-view-depth)))
+  (let ((key (artisan-graph--key (or node (artisan-graph-node-at-point)
+                                     (user-error "No node at point"))))
+        (depth (or depth artisan-graph-view-depth))
+        (buffer (get-buffer-create "*artisan-graph*")))
+    (with-current-buffer buffer
+      (artisan-graph-view-mode)
+      (let ((why (artisan-graph-view--fill key depth)))
+        (when (and why (called-interactively-p 'interactive))
+          (message "%s  The DOT file: %s" why (car artisan-graph-view--files)))))
+    (pop-to-buffer buffer)
+    buffer))
+
+(provide 'artisan-graph)
+;;; artisan-graph.el ends here
