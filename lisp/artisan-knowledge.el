@@ -186,7 +186,8 @@ Signal `artisan-index-error' when the roots are missing."
 With WAIT (always in batch mode) block and return the stats
 plist; otherwise run in the background, DESCRIPTION naming it,
 and return the job."
-  (let ((handle (artisan--index-update (artisan-knowledge-index) scope files)))
+  (let* ((index (artisan-knowledge-index))
+         (handle (artisan--index-update index scope files)))
     (if (or wait noninteractive)
         (artisan-job-wait handle description)
       (setq artisan-knowledge--update-job
@@ -257,7 +258,8 @@ built first if it never was."
   (cl-check-type query string)
   (cl-check-type limit (or null natnum))
   (artisan-knowledge-ensure-built)
-  (let ((results (artisan--index-search (artisan-knowledge-index) query
+  (let* ((index (artisan-knowledge-index))
+         (results (artisan--index-search index query
                                         (or limit 20) 0)))
     (dolist (r results results)
       (plist-put r :snippet (artisan-knowledge--highlight
@@ -267,7 +269,8 @@ built first if it never was."
   "Search for QUERY, at most LIMIT results and MAX-PER-FILE per file.
 Like `artisan-search-query' but without building the index first;
 for the interactive commands, which call it on every keystroke."
-  (let ((results (artisan--index-search (artisan-knowledge-index) query limit
+  (let* ((index (artisan-knowledge-index))
+         (results (artisan--index-search index query limit
                                         (or max-per-file 0))))
     (dolist (r results results)
       (plist-put r :snippet (artisan-knowledge--highlight
@@ -290,7 +293,8 @@ for the interactive commands, which call it on every keystroke."
   "Reindex just FILE (or remove it, when it no longer exists).
 With WAIT, block and return the stats plist; otherwise the work
 runs in the background, quietly."
-  (let ((handle (artisan--index-update (artisan-knowledge-index) 'files
+  (let* ((index (artisan-knowledge-index))
+         (handle (artisan--index-update index 'files
                                        (list (expand-file-name file)))))
     (if wait
         (artisan-job-wait handle)
@@ -314,7 +318,8 @@ runs in the background, quietly."
     (condition-case nil
         (setq artisan-knowledge--update-job
               (artisan-job-start
-               (artisan--index-update (artisan-knowledge-index) 'changed nil)
+               (let ((index (artisan-knowledge-index)))
+                 (artisan--index-update index 'changed nil))
                "Refreshing the notes index" :quiet t
                :on-done (lambda (_) (setq artisan-knowledge--update-job nil))
                :on-error (lambda (_) (setq artisan-knowledge--update-job nil))))

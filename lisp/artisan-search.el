@@ -370,7 +370,8 @@ save it with \\[write-file] to keep it."
 
 (defun artisan-index-status--insert ()
   "Insert the status of the index in the current buffer."
-  (let* ((status (artisan--index-status (artisan-knowledge-index)))
+  (let* ((index (artisan-knowledge-index))
+         (status (artisan--index-status index))
          (stats (plist-get status :last-stats))
          (skipped (plist-get status :skipped)))
     (insert (propertize "Notes index\n\n" 'face 'bold))

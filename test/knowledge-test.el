@@ -372,6 +372,27 @@
               :to-be-truthy))
     (expect (length (artisan-search-query "heirloom")) :to-equal 1)))
 
+(describe "Uncompiled Lisp"
+  (it "loads the module before the first native call, from source files too"
+    ;; Interpreted code looks a function up before evaluating its
+    ;; arguments, so a native call must not be the one that loads the module.
+    (artisan-test-with-temp-dir data
+      (let ((result (artisan-test-child
+                     `(progn
+                        (dolist (f '("artisan" "artisan-module" "artisan-job" "artisan-knowledge"))
+                          (load (expand-file-name (concat f ".el") ,artisan-test-lisp-dir) nil t t))
+                        (setq artisan-data-directory ,data
+                              artisan-knowledge-roots
+                              (list ,(expand-file-name "test/example-notes/" artisan-test-root)))
+                        (require 'artisan-knowledge)
+                        (princ (format "compiled=%S " (byte-code-function-p
+                                                      (symbol-function 'artisan-search-query))))
+                        (princ (format "files=%d " (plist-get (artisan-index-update t) :files)))
+                        (princ (format "hit=%s" (plist-get (car (artisan-search-query "sourdough"))
+                                                           :title)))))))
+        (expect (cdr result) :to-match "compiled=nil files=9 hit=Sourdough bread")
+        (expect (car result) :to-equal 0)))))
+
 (describe "Bad configurations"
   (before-each (artisan-test-ensure-module))
 
