@@ -20,8 +20,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::directory::error::LockError;
 use tantivy::schema::Term;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
+use tantivy::{
+    Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError,
+};
 
+use super::directory::CacheDirectory;
 use super::parse::{self, Format, Note, ParseOptions};
 use super::schema::{self, Fields, KIND_FILE, KIND_SECTION, SCHEMA_VERSION};
 use super::search::{self, Hit, SearchOptions};
@@ -207,25 +210,31 @@ impl KnowledgeIndex {
         std::fs::create_dir_all(&dir)
             .map_err(|e| index_error(&format!("Cannot create {}", dir.display()), e))?;
         let (schema, fields) = schema::build();
-        let index = match Index::open_in_dir(&dir) {
-            Ok(index) => index,
-            Err(TantivyError::OpenDirectoryError(_)) | Err(TantivyError::OpenReadError(_))
-                if !dir.join("meta.json").exists() =>
-            {
-                Index::create_in_dir(&dir, schema.clone())
-                    .map_err(|e| index_error("Cannot create the index", e))?
-            }
-            Err(e) => {
-                // Corrupt: start again.
-                let _ = std::fs::remove_dir_all(&dir);
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e2| index_error(&format!("Cannot recreate {}", dir.display()), e2))?;
-                Index::create_in_dir(&dir, schema.clone()).map_err(|e2| {
-                    index_error(
-                        &format!("The index was unreadable ({e}) and cannot be recreated"),
-                        e2,
-                    )
-                })?
+        let directory = |dir: &Path| {
+            CacheDirectory::open(dir)
+                .map_err(|e| index_error(&format!("Cannot open {}", dir.display()), e))
+        };
+        let create = |dir: &Path| -> Result<Index> {
+            Index::create(directory(dir)?, schema.clone(), IndexSettings::default())
+                .map_err(|e| index_error("Cannot create the index", e))
+        };
+        let index = if !dir.join("meta.json").exists() {
+            create(&dir)?
+        } else {
+            match Index::open(directory(&dir)?) {
+                Ok(index) => index,
+                Err(e) => {
+                    // Corrupt: start again; the notes are the source of truth.
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::fs::create_dir_all(&dir).map_err(|e2| {
+                        index_error(&format!("Cannot recreate {}", dir.display()), e2)
+                    })?;
+                    create(&dir).map_err(|e2| {
+                        e2.context(format!(
+                            "The index was unreadable ({e}) and cannot be recreated"
+                        ))
+                    })?
+                }
             }
         };
         if index.schema() != schema {
@@ -609,6 +618,9 @@ impl KnowledgeIndex {
         }
         outcome.stats.indexed = outcome.indexed.len() as u64;
         outcome.stats.removed = outcome.removed.len() as u64;
+        if outcome.stats.indexed > 100 {
+            release_free_memory();
+        }
         outcome.stats.skipped = skipped.len() as u64;
         outcome.stats.seconds = started.elapsed().as_secs_f64();
         if !single {
@@ -899,6 +911,17 @@ impl KnowledgeIndex {
         if let Ok(mut l) = self.last.write() {
             *l = Some(last);
         }
+    }
+}
+
+/// Gives the heap that a large update freed (file texts, parse results,
+/// the writer's buffers) back to the operating system, so that Emacs'
+/// resident size reflects what it still uses.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
