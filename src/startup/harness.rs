@@ -282,13 +282,18 @@ fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progre
         None => None,
     };
     let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
+    let waiter = std::thread::Builder::new()
         .name("artisan-wait".into())
         .spawn(move || {
             let status = child.wait();
             let _ = tx.send((status, monotonic_ns()));
-        })
-        .or_kind(Kind::Startup, "Cannot start a waiter thread")?;
+        });
+    if let Err(e) = waiter {
+        // Nobody would wait for the child: do not leave it running.
+        kill_group(pid);
+        stop.store(true, Ordering::Relaxed);
+        return Err(Error::startup(format!("Cannot start a waiter thread: {e}")));
+    }
 
     let started = Instant::now();
     let mut timed_out = false;
@@ -306,6 +311,8 @@ fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progre
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
+                kill_group(pid);
+                stop.store(true, Ordering::Relaxed);
                 return Err(Error::startup("Lost track of the child Emacs"));
             }
         }

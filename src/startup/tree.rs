@@ -160,7 +160,7 @@ impl RunNode {
 
     /// Garbage collections during the node.
     pub fn gc_count(&self) -> f64 {
-        (self.gc.1 - self.gc.0).max(0) as f64
+        self.gc.1.saturating_sub(self.gc.0).max(0) as f64
     }
 
     /// Milliseconds of garbage collection during the node.
@@ -558,14 +558,24 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
         let mut gap = RunNode::new(NodeKind::Gap, "gap".into(), GAP_NAME.into(), node.start);
         let inside: f64 = node.children.iter().map(RunNode::inclusive_ms).sum();
         let gap_ns = ((node.inclusive_ms() - inside).max(0.0) * 1e6) as u64;
-        gap.end = gap.start + gap_ns;
-        let child_gc: i64 = node.children.iter().map(|c| c.gc.1 - c.gc.0).sum();
+        gap.end = gap.start.saturating_add(gap_ns);
+        // Counts come from the child: saturate rather than overflow.
+        let child_gc: i64 = node.children.iter().fold(0i64, |sum, c| {
+            sum.saturating_add(c.gc.1.saturating_sub(c.gc.0))
+        });
         let child_gcs: f64 = node
             .children
             .iter()
             .map(|c| c.gc_secs.1 - c.gc_secs.0)
             .sum();
-        gap.gc = (0, (node.gc.1 - node.gc.0 - child_gc).max(0));
+        gap.gc = (
+            0,
+            node.gc
+                .1
+                .saturating_sub(node.gc.0)
+                .saturating_sub(child_gc)
+                .max(0),
+        );
         gap.gc_secs = (0.0, (node.gc_secs.1 - node.gc_secs.0 - child_gcs).max(0.0));
         node.children.push(gap);
         phases.push(node);
