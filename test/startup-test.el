@@ -377,16 +377,45 @@ Names, not the text: the text is cut to the window's width."
       ;; The scratch directory is gone.
       (expect (file-exists-p (plist-get options :work-dir)) :to-be nil))))
 
+(defun artisan-startup-test--rejection (&rest args)
+  "Return the message of the `user-error' profiling the basic fixture with ARGS."
+  (condition-case err
+      (progn (apply #'artisan-startup-profile
+                    (append args (list :init-directory (artisan-startup-test--config "basic")
+                                       :record nil)))
+             "no error")
+    (user-error (error-message-string err))))
+
 (describe "artisan-startup-profile's arguments"
   (it "rejects what cannot work, with a message"
-    (expect (artisan-startup-profile :runs 0) :to-throw 'user-error)
-    (expect (artisan-startup-profile :runs 2 :emacs "/nonexistent/emacs") :to-throw 'user-error)
-    (expect (artisan-startup-profile :init-directory "/nonexistent/") :to-throw 'user-error)
-    (expect (artisan-startup-profile :ui 'web) :to-throw 'user-error)
+    (expect (artisan-startup-test--rejection :runs 0) :to-match "number of runs")
+    (expect (artisan-startup-test--rejection :runs 2 :emacs "/nonexistent/emacs")
+            :to-match "Not an executable Emacs")
+    (expect (artisan-startup-profile :init-directory "/nonexistent/")
+            :to-throw 'user-error '("Not a directory: /nonexistent/"))
+    (expect (artisan-startup-test--rejection :ui 'web) :to-match "user interface must be")
+    (expect (artisan-startup-test--rejection :timeout 0.0e+NaN) :to-match "timeout must be")
+    (expect (artisan-startup-test--rejection :timeout 0) :to-match "timeout must be")
+    (expect (artisan-startup-test--rejection :settle -1) :to-match "settle delay")
+    (expect (artisan-startup-test--rejection :env '(42)) :to-match "VAR=VALUE")
     (let ((process-environment
            (cl-remove-if (lambda (e) (string-match-p "\\`\\(?:WAYLAND_\\)?DISPLAY=" e))
                          process-environment)))
-      (expect (artisan-startup-profile :ui 'gui) :to-throw 'user-error))))
+      (expect (artisan-startup-test--rejection :ui 'gui) :to-match "No display")))
+
+  (it "removes its scratch directory when the job cannot start"
+    (let* ((temporary-file-directory
+            (file-name-as-directory (make-temp-file "artisan-startup-tmp-" t))))
+      (unwind-protect
+          (progn
+            (cl-letf (((symbol-function 'artisan--startup-profile)
+                       (lambda (_) (signal 'artisan-startup-error '("Cannot start")))))
+              (expect (artisan-startup-profile
+                       :runs 1 :warmup 0 :ui 'tty :record nil :wait t
+                       :init-directory (artisan-startup-test--config "basic"))
+                      :to-throw 'artisan-startup-error))
+            (expect (directory-files temporary-file-directory nil "\\`[^.]") :to-equal nil))
+        (delete-directory temporary-file-directory t)))))
 
 (describe "artisan-startup-report"
   (it "shows the profile as a tree that folds, sorts and visits libraries"
