@@ -502,6 +502,22 @@ Names, not the text: the text is cut to the window's width."
           (expect (buffer-string) :to-match "Time collecting")
           (expect (buffer-string) :to-match "Suggestion")))))
 
+  (it "counts no collection after it stopped"
+    (artisan-gc-monitor-mode 1)
+    (dotimes (_ 6)
+      (make-list 100000 'x)
+      (garbage-collect))
+    (artisan-gc-monitor-mode -1)
+    (let ((pauses (mapcar (lambda (r) (plist-get r :pause-ms)) (artisan-gc-records)))
+          (seconds (plist-get (artisan-gc-statistics) :seconds)))
+      (dotimes (_ 6)
+        (make-list 100000 'x)
+        (garbage-collect))
+      (sleep-for 0.2)
+      (expect (mapcar (lambda (r) (plist-get r :pause-ms)) (artisan-gc-records))
+              :to-equal pauses)
+      (expect (plist-get (artisan-gc-statistics) :seconds) :to-equal seconds)))
+
   (it "keeps only the last collections in its ring"
     (let ((artisan-gc-monitor-size 10))
       (artisan-gc-monitor-mode 1)
