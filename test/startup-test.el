@@ -122,6 +122,10 @@ run of one profile from every run of the other."
     ;; profile by as much as the slow package takes, or sped up the
     ;; slow one's: the difference the comparison specs check is lost in
     ;; noise.  Take the pair once more, in a history of its own.
+    (message "Start-up specs: the runs with and without the slow package overlapped \
+(%S and %S ms); profiling both again"
+             (plist-get artisan-startup-test--fast :run-totals)
+             (plist-get artisan-startup-test--profile :run-totals))
     (setq artisan-data-directory
           (expand-file-name "data-retry/" artisan-startup-test--dir))
     (artisan-startup-test--take-pair))
