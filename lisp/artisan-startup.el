@@ -256,9 +256,10 @@ harness answers as xterm would).  NATIVE-COMPILE non-nil lets the
 children start deferred native compilation (off by default: each
 child is killed once settled, so it would never finish, and every
 run would pay for starting it).  With RECORD nil the profile is not
-added to the history.  MODE `bare' runs
-the children without recording (only the time to settle and to
-exit), to measure the probe's own cost.
+added to the history.  MODE `bare' runs the children without
+recording, to measure the probe's own cost: the result is then a
+list of plists (:total-ms :wall-ms), the time to settle and to
+exit of each run, instead of a profile.
 
 The profile is a plist with at least :runs, :total-ms (median,
 process start to settled), :wall-ms (the same measured from
