@@ -3,7 +3,8 @@
 //!
 //! The stream is trusted for order but not for balance: a config that
 //! signals leaves loads open, a child killed by the timeout stops anywhere,
-//! and a load whose file-name handler was removed is only seen when it ends.
+//! and a load whose start is missing from the stream is only seen when it
+//! ends.
 //! Open nodes are closed at the last timestamp and marked incomplete; a
 //! `leave` closes the innermost open node of its kind (closing what is
 //! still open above it); a file seen without a matching open load becomes
@@ -115,7 +116,7 @@ pub struct RunNode {
     pub incomplete: bool,
     /// Loads of files that were not found, folded into this node's own time.
     pub missing_loads: u32,
-    /// Seen only when it ended (its file-name handler had been removed).
+    /// Seen only when it ended (its start is missing from the stream).
     pub blind: bool,
     /// `gc-cons-threshold` when a phase began.
     pub threshold: Option<f64>,
@@ -1029,7 +1030,7 @@ pub(crate) mod tests {
         let mut s = Script::new(10);
         s.mark(10, "init")
             .enter(10, "load", "/cfg/init", "load")
-            .file(11, "/cfg/unseen.elc") // the handler had been removed
+            .file(11, "/cfg/unseen.elc") // its start is missing
             .file(12, "/cfg/init.el")
             .leave(13)
             .mark(14, "settled");
