@@ -7,7 +7,8 @@
 //!   commit and dirty state and a digest of the package versions.
 //! - `profiles/ID.json`: the full profile (tree with per-run samples),
 //!   written to a temporary name and renamed, before its history line.
-//! - `baseline`: the id of the profile new ones are compared with.
+//! - `baseline`: the id of the profile new ones are compared with, written
+//!   to a temporary name and renamed too.
 //!
 //! A line is appended with one `write` on a file opened for appending, so
 //! two Emacs sessions profiling at once interleave whole lines.  Lines that
@@ -135,9 +136,7 @@ pub fn append(dir: &Path, profile: &Profile) -> Result<()> {
         format!("Cannot create {}", profiles.display()),
     )?;
     let json = serde_json::to_vec(profile).or_kind(Kind::Startup, "Cannot encode the profile")?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, json).or_kind(Kind::Startup, format!("Cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, &path).or_kind(Kind::Startup, format!("Cannot write {}", path.display()))?;
+    write_atomically(&path, &json)?;
     let mut line = serde_json::to_string(&Entry::of(profile))
         .or_kind(Kind::Startup, "Cannot encode the history entry")?;
     line.push('\n');
@@ -215,10 +214,19 @@ pub fn set_baseline(dir: &Path, id: &str) -> Result<()> {
             dir.display()
         )));
     }
-    fs::write(dir.join("baseline"), format!("{id}\n")).or_kind(
-        Kind::Startup,
-        format!("Cannot write the baseline in {}", dir.display()),
-    )
+    write_atomically(&dir.join("baseline"), format!("{id}\n").as_bytes())
+}
+
+/// Writes `bytes` to a temporary name next to `path` and renames it, so
+/// that a reader (or a crash) never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    fs::write(&tmp, bytes).or_kind(Kind::Startup, format!("Cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, path).or_kind(Kind::Startup, format!("Cannot write {}", path.display()))
 }
 
 /// A point of the history chart.
