@@ -316,7 +316,6 @@ package overlapped in both attempts")))
           (back (artisan-startup-compare (plist-get artisan-startup-test--profile :id)
                                          (plist-get artisan-startup-test--fast :id))))
       (expect (plist-get (plist-get c :total) :status) :to-be 'regression)
-      (expect (plist-get (plist-get c :total) :delta-ms) :to-be-greater-than 100)
       (expect (plist-get (plist-get back :total) :status) :to-be 'improvement)))
 
   (it "compares with the baseline by default"
