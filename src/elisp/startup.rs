@@ -497,6 +497,14 @@ fn get_symbol(options: Value<'_>, key: &str) -> Result<Option<String>> {
     }
 }
 
+fn finite_or(x: f64, default: f64) -> f64 {
+    if x.is_finite() {
+        x
+    } else {
+        default
+    }
+}
+
 fn required(value: Option<String>, key: &str) -> error::Result<String> {
     value.ok_or_else(|| Error::startup(format!("Missing option {key}")))
 }
@@ -554,9 +562,10 @@ fn startup_profile(env: &Env, options: Value<'_>) -> Result<LispJob> {
             ui,
             runs: runs.clamp(0.0, 10_000.0) as usize,
             warmup: warmup.clamp(0.0, 100.0) as usize,
-            timeout: Duration::from_secs_f64(timeout.clamp(0.1, 86_400.0)),
-            settle: settle.max(0.0),
-            stall: stall.max(0.1),
+            // Not finite (a NaN would make `from_secs_f64` panic): defaults.
+            timeout: Duration::from_secs_f64(finite_or(timeout, 60.0).clamp(0.1, 86_400.0)),
+            settle: finite_or(settle, 0.0).max(0.0),
+            stall: finite_or(stall, 3.0).max(0.1),
             env: env_list
                 .iter()
                 .filter_map(|kv| kv.split_once('='))

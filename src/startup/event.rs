@@ -166,15 +166,21 @@ impl Event {
 }
 
 /// Reads a stream, skipping lines that do not parse (a child killed while
-/// writing leaves a partial last line).  Returns the events and the number
+/// writing leaves a partial last line) or are not UTF-8.  Returns the events and the number
 /// of lines skipped.
 pub fn read_events(reader: impl BufRead) -> (Vec<Event>, usize) {
     let mut events = Vec::new();
     let mut skipped = 0;
-    for line in reader.lines() {
+    // Split on bytes: a line that is not UTF-8 (a file name with raw
+    // bytes) is skipped on its own instead of ending the stream.
+    for line in reader.split(b'\n') {
         let Ok(line) = line else {
             skipped += 1;
             break;
+        };
+        let Ok(line) = std::str::from_utf8(&line) else {
+            skipped += 1;
+            continue;
         };
         let line = line.trim();
         if line.is_empty() {
@@ -237,6 +243,19 @@ mod tests {
         let text = "{\"e\":\"file\",\"t\":1,\"path\":\"/a\"}\n{\"e\":\"enter\",\"t\":2,\"ki";
         let (events, skipped) = read_events(text.as_bytes());
         assert_eq!(events.len(), 1);
+        assert_eq!(skipped, 1);
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_skipped_and_reading_goes_on() {
+        // A load of a file whose name is not valid UTF-8 must not cost the
+        // rest of the run.
+        let mut text = b"{\"e\":\"file\",\"t\":1,\"path\":\"/a\"}\n".to_vec();
+        text.extend_from_slice(b"{\"e\":\"file\",\"t\":2,\"path\":\"/\xff\"}\n");
+        text.extend_from_slice(b"{\"e\":\"file\",\"t\":3,\"path\":\"/c\"}\n");
+        let (events, skipped) = read_events(&text[..]);
+        let times: Vec<u64> = events.iter().filter_map(Event::time).collect();
+        assert_eq!(times, vec![1, 3]);
         assert_eq!(skipped, 1);
     }
 

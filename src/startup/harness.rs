@@ -230,6 +230,65 @@ fn kill_group(pid: u32) {
     }
 }
 
+/// The process ids of `pid`'s descendants, read from `/proc` (empty where
+/// there is none).
+fn descendants(pid: u32) -> Vec<u32> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    for entry in dir.flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parents.push((child, ppid));
+        }
+    }
+    let mut out: Vec<u32> = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(parent) = frontier.pop() {
+        for (child, _) in parents.iter().filter(|(_, pp)| *pp == parent) {
+            if !out.contains(child) && *child != pid {
+                out.push(*child);
+                frontier.push(*child);
+            }
+        }
+    }
+    out
+}
+
+/// Kills the child's group and every process it started.  Emacs puts its
+/// subprocesses in sessions of their own (and kills them when it exits by
+/// itself); a child killed at the timeout or on cancel would leave them
+/// running, so they are found before the child dies and killed with it.
+fn kill_tree(pid: u32) {
+    let below = descendants(pid);
+    kill_group(pid);
+    for d in below {
+        if let Ok(d) = libc::pid_t::try_from(d) {
+            // SAFETY: sending signals; vanished processes are harmless
+            // (ESRCH).  -d is a group only when d leads one.
+            unsafe {
+                libc::kill(-d, libc::SIGKILL);
+                libc::kill(d, libc::SIGKILL);
+            }
+        }
+    }
+}
+
 fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progress) -> Result<Run> {
     let out_file = options.work_dir.join(format!("run-{index}.jsonl"));
     let log_file = options.work_dir.join(format!("run-{index}.log"));
@@ -282,13 +341,18 @@ fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progre
         None => None,
     };
     let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
+    let waiter = std::thread::Builder::new()
         .name("artisan-wait".into())
         .spawn(move || {
             let status = child.wait();
             let _ = tx.send((status, monotonic_ns()));
-        })
-        .or_kind(Kind::Startup, "Cannot start a waiter thread")?;
+        });
+    if let Err(e) = waiter {
+        // Nobody would wait for the child: do not leave it running.
+        kill_group(pid);
+        stop.store(true, Ordering::Relaxed);
+        return Err(Error::startup(format!("Cannot start a waiter thread: {e}")));
+    }
 
     let started = Instant::now();
     let mut timed_out = false;
@@ -299,13 +363,15 @@ fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progre
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if !cancelled && progress.is_cancelled() {
                     cancelled = true;
-                    kill_group(pid);
+                    kill_tree(pid);
                 } else if !timed_out && !cancelled && started.elapsed() > options.timeout {
                     timed_out = true;
-                    kill_group(pid);
+                    kill_tree(pid);
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
+                kill_group(pid);
+                stop.store(true, Ordering::Relaxed);
                 return Err(Error::startup("Lost track of the child Emacs"));
             }
         }
@@ -665,6 +731,54 @@ mod tests {
             );
             assert!(started.elapsed() < Duration::from_secs(5));
         }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Whether `pid` is running (not gone, not a zombie).
+    fn alive(pid: u32) -> bool {
+        fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn a_killed_child_takes_the_processes_it_started_along() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("artisan-harness-{}", monotonic_ns()));
+        let probe = dir.join("probe");
+        fs::create_dir_all(&probe).unwrap();
+        // Like an Emacs subprocess: a session of its own.
+        let pid_file = dir.join("sleeper.pid");
+        let script = dir.join("spawn.sh");
+        fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nsetsid sleep 29 </dev/null >/dev/null 2>&1 &\necho $! > {}\nsleep 30\n",
+                pid_file.display()
+            ),
+        )
+        .unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut o = options(&dir);
+        o.emacs = script;
+        o.env = vec![("PATH".into(), "/usr/bin:/bin".into())];
+        o.timeout = Duration::from_millis(500);
+        let run = run_once(&o, 0, &probe, &Progress::default()).unwrap();
+        assert!(run.timed_out);
+        let sleeper: u32 = fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(sleeper) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(sleeper), "the sleeper {sleeper} survived");
         fs::remove_dir_all(&dir).unwrap();
     }
 

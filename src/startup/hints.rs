@@ -558,11 +558,9 @@ fn blind_loads(profile: &Profile, out: &mut Vec<Hint>) {
     out.push(Hint {
         id: "blind-loads".into(),
         title: format!("{} loads could not be timed", blind.len()),
-        detail: "These libraries were loaded while the probe's file-name handler was \
-                 missing from `file-name-handler-alist' (a configuration that sets it \
-                 to nil while starting, a common speed trick), so only the moment they \
-                 finished is known.  The probe puts its handler back after each load; \
-                 their time is counted in their parent."
+        detail: "The event stream has the file of each of these loads but not its \
+                 start, so only the moment they finished is known; their time is \
+                 counted in their parent."
             .to_string(),
         saving_ms: None,
         files: blind,
@@ -804,7 +802,7 @@ mod tests {
         let h = hints(&p, &facts(&[]), &Settings::default());
         let blind = h.iter().find(|h| h.id == "blind-loads").unwrap();
         assert_eq!(blind.files, vec!["/cfg/unseen.elc"]);
-        assert!(blind.detail.contains("file-name-handler-alist"));
+        assert!(blind.detail.contains("counted in their parent"));
         assert!(ids(&h).contains(&"probe-overhead"));
     }
 }

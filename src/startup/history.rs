@@ -7,11 +7,13 @@
 //!   commit and dirty state and a digest of the package versions.
 //! - `profiles/ID.json`: the full profile (tree with per-run samples),
 //!   written to a temporary name and renamed, before its history line.
-//! - `baseline`: the id of the profile new ones are compared with.
+//! - `baseline`: the id of the profile new ones are compared with, written
+//!   to a temporary name and renamed too.
 //!
 //! A line is appended with one `write` on a file opened for appending, so
 //! two Emacs sessions profiling at once interleave whole lines.  Lines that
-//! do not parse (a crash mid-write, a newer format) are skipped.
+//! do not parse (a crash mid-write, a newer format) are skipped, and an
+//! append after a torn last line starts on a line of its own.
 
 use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -111,6 +113,20 @@ fn profile_file(dir: &Path, id: &str) -> Result<PathBuf> {
     Ok(dir.join("profiles").join(format!("{id}.json")))
 }
 
+/// Whether `file` is empty or ends with a newline.
+fn ends_with_newline(file: &fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 {
+        return true;
+    }
+    let mut last = [0u8; 1];
+    match file.read_exact_at(&mut last, len - 1) {
+        Ok(()) => last == *b"\n",
+        Err(_) => true,
+    }
+}
+
 /// Writes `profile` to `dir` and appends its history line.
 pub fn append(dir: &Path, profile: &Profile) -> Result<()> {
     let path = profile_file(dir, &profile.id)?;
@@ -120,9 +136,7 @@ pub fn append(dir: &Path, profile: &Profile) -> Result<()> {
         format!("Cannot create {}", profiles.display()),
     )?;
     let json = serde_json::to_vec(profile).or_kind(Kind::Startup, "Cannot encode the profile")?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, json).or_kind(Kind::Startup, format!("Cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, &path).or_kind(Kind::Startup, format!("Cannot write {}", path.display()))?;
+    write_atomically(&path, &json)?;
     let mut line = serde_json::to_string(&Entry::of(profile))
         .or_kind(Kind::Startup, "Cannot encode the history entry")?;
     line.push('\n');
@@ -130,8 +144,14 @@ pub fn append(dir: &Path, profile: &Profile) -> Result<()> {
     let mut out = OpenOptions::new()
         .create(true)
         .append(true)
+        .read(true)
         .open(&file)
         .or_kind(Kind::Startup, format!("Cannot open {}", file.display()))?;
+    if !ends_with_newline(&out) {
+        // The last append was torn (a crash mid-write): start a new line,
+        // or this entry would be glued to the broken one and lost.
+        line.insert(0, '\n');
+    }
     out.write_all(line.as_bytes()).or_kind(
         Kind::Startup,
         format!("Cannot append to {}", file.display()),
@@ -151,10 +171,12 @@ pub fn entries(dir: &Path) -> Result<Vec<Entry>> {
             )))
         }
     };
+    // Split on bytes: one damaged line (torn, or not UTF-8) is skipped
+    // without hiding the ones after it.
     Ok(BufReader::new(f)
-        .lines()
+        .split(b'\n')
         .map_while(std::result::Result::ok)
-        .filter_map(|line| serde_json::from_str::<Entry>(&line).ok())
+        .filter_map(|line| serde_json::from_slice::<Entry>(&line).ok())
         .collect())
 }
 
@@ -192,10 +214,19 @@ pub fn set_baseline(dir: &Path, id: &str) -> Result<()> {
             dir.display()
         )));
     }
-    fs::write(dir.join("baseline"), format!("{id}\n")).or_kind(
-        Kind::Startup,
-        format!("Cannot write the baseline in {}", dir.display()),
-    )
+    write_atomically(&dir.join("baseline"), format!("{id}\n").as_bytes())
+}
+
+/// Writes `bytes` to a temporary name next to `path` and renames it, so
+/// that a reader (or a crash) never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    fs::write(&tmp, bytes).or_kind(Kind::Startup, format!("Cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, path).or_kind(Kind::Startup, format!("Cannot write {}", path.display()))
 }
 
 /// A point of the history chart.
@@ -334,6 +365,36 @@ mod tests {
         assert_eq!(load(&dir, None).unwrap(), p2);
         assert_eq!(load(&dir, Some(&p1.id)).unwrap(), p1);
         assert!(load(&dir, Some("../etc/passwd")).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_append_after_a_torn_last_line_is_kept() {
+        // A crash in the middle of an append leaves a line without its
+        // newline; the next profile must not be glued to it and lost.
+        let dir = temp_dir();
+        let p1 = profile("20260101T000000-aaaa", 150, 3);
+        let p2 = profile("20260102T000000-bbbb", 10, 3);
+        append(&dir, &p1).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.join("history.jsonl"))
+            .unwrap();
+        f.write_all(b"{\"id\": \"torn").unwrap();
+        drop(f);
+        append(&dir, &p2).unwrap();
+        let ids: Vec<String> = entries(&dir).unwrap().into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![p1.id.clone(), p2.id.clone()]);
+        // A line that is not UTF-8 does not hide the ones after it.
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.join("history.jsonl"))
+            .unwrap();
+        f.write_all(b"{\"id\": \"\xff\"}\n").unwrap();
+        drop(f);
+        let p3 = profile("20260103T000000-cccc", 10, 3);
+        append(&dir, &p3).unwrap();
+        assert_eq!(entries(&dir).unwrap().len(), 3);
         fs::remove_dir_all(&dir).unwrap();
     }
 

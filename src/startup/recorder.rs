@@ -191,6 +191,12 @@ mod tests {
         dir.join(name)
     }
 
+    fn remove_temp(path: &std::path::Path) {
+        if let Some(dir) = path.parent() {
+            std::fs::remove_dir_all(dir).unwrap();
+        }
+    }
+
     #[test]
     fn records_events_in_order_and_closes_with_end() {
         let path = temp_file("events.jsonl");
@@ -221,6 +227,7 @@ mod tests {
         let times: Vec<u64> = events.iter().filter_map(Event::time).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
         assert!(r.overhead_ns() < 1_000_000_000);
+        remove_temp(&path);
     }
 
     #[test]
@@ -238,6 +245,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"init\""), "{text}");
         drop(r);
+        remove_temp(&path);
     }
 
     #[test]
@@ -246,5 +254,6 @@ mod tests {
         std::fs::write(&path, "").unwrap();
         let e = Recorder::open(&path, 0).err().unwrap();
         assert_eq!(e.kind, Kind::Startup);
+        remove_temp(&path);
     }
 }

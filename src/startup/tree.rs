@@ -3,7 +3,8 @@
 //!
 //! The stream is trusted for order but not for balance: a config that
 //! signals leaves loads open, a child killed by the timeout stops anywhere,
-//! and a load whose file-name handler was removed is only seen when it ends.
+//! and a load whose start is missing from the stream is only seen when it
+//! ends.
 //! Open nodes are closed at the last timestamp and marked incomplete; a
 //! `leave` closes the innermost open node of its kind (closing what is
 //! still open above it); a file seen without a matching open load becomes
@@ -115,7 +116,7 @@ pub struct RunNode {
     pub incomplete: bool,
     /// Loads of files that were not found, folded into this node's own time.
     pub missing_loads: u32,
-    /// Seen only when it ended (its file-name handler had been removed).
+    /// Seen only when it ended (its start is missing from the stream).
     pub blind: bool,
     /// `gc-cons-threshold` when a phase began.
     pub threshold: Option<f64>,
@@ -160,7 +161,7 @@ impl RunNode {
 
     /// Garbage collections during the node.
     pub fn gc_count(&self) -> f64 {
-        (self.gc.1 - self.gc.0).max(0) as f64
+        self.gc.1.saturating_sub(self.gc.0).max(0) as f64
     }
 
     /// Milliseconds of garbage collection during the node.
@@ -558,14 +559,24 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
         let mut gap = RunNode::new(NodeKind::Gap, "gap".into(), GAP_NAME.into(), node.start);
         let inside: f64 = node.children.iter().map(RunNode::inclusive_ms).sum();
         let gap_ns = ((node.inclusive_ms() - inside).max(0.0) * 1e6) as u64;
-        gap.end = gap.start + gap_ns;
-        let child_gc: i64 = node.children.iter().map(|c| c.gc.1 - c.gc.0).sum();
+        gap.end = gap.start.saturating_add(gap_ns);
+        // Counts come from the child: saturate rather than overflow.
+        let child_gc: i64 = node.children.iter().fold(0i64, |sum, c| {
+            sum.saturating_add(c.gc.1.saturating_sub(c.gc.0))
+        });
         let child_gcs: f64 = node
             .children
             .iter()
             .map(|c| c.gc_secs.1 - c.gc_secs.0)
             .sum();
-        gap.gc = (0, (node.gc.1 - node.gc.0 - child_gc).max(0));
+        gap.gc = (
+            0,
+            node.gc
+                .1
+                .saturating_sub(node.gc.0)
+                .saturating_sub(child_gc)
+                .max(0),
+        );
         gap.gc_secs = (0.0, (node.gc_secs.1 - node.gc_secs.0 - child_gcs).max(0.0));
         node.children.push(gap);
         phases.push(node);
@@ -1019,7 +1030,7 @@ pub(crate) mod tests {
         let mut s = Script::new(10);
         s.mark(10, "init")
             .enter(10, "load", "/cfg/init", "load")
-            .file(11, "/cfg/unseen.elc") // the handler had been removed
+            .file(11, "/cfg/unseen.elc") // its start is missing
             .file(12, "/cfg/init.el")
             .leave(13)
             .mark(14, "settled");
