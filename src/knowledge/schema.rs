@@ -19,7 +19,7 @@ use tantivy::Index;
 
 /// Bumped whenever the schema or the analysis changes; a different version
 /// makes a new index directory and a full rebuild.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Name of the analyzer for text fields: words, lower-cased, accents folded.
 pub const TEXT_ANALYZER: &str = "artisan_text";
@@ -76,7 +76,8 @@ pub struct Fields {
     pub line: Field,
     /// 1-based line where the section's body starts.
     pub body_line: Field,
-    /// Outline level, 0 for the preamble and files.
+    /// Outline level, 0 for the preamble and files; indexed, so that a
+    /// note's preamble can be found without reading its other sections.
     pub level: Field,
     /// Modification time, nanoseconds since the epoch.
     pub mtime: Field,
@@ -134,7 +135,7 @@ pub fn build() -> (Schema, Fields) {
         todo_raw: b.add_text_field("todo_raw", STORED),
         line: b.add_u64_field("line", STORED),
         body_line: b.add_u64_field("body_line", STORED),
-        level: b.add_u64_field("level", STORED),
+        level: b.add_u64_field("level", INDEXED | STORED),
         mtime: b.add_i64_field("mtime", INDEXED | FAST | STORED),
         size: b.add_u64_field("size", FAST),
         hash: b.add_u64_field("hash", FAST),

@@ -960,6 +960,40 @@ fn spread(
     Ok(out)
 }
 
+/// The preamble section (the text before the first heading) of `path`.
+fn preamble(searcher: &Searcher, f: &Fields, path: &str) -> Result<Option<Stored>> {
+    let query = BooleanQuery::new(vec![
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.path, path),
+                IndexRecordOption::Basic,
+            )) as Box<dyn TantivyQuery>,
+        ),
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_u64(f.kind, KIND_SECTION),
+                IndexRecordOption::Basic,
+            )),
+        ),
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_u64(f.level, 0),
+                IndexRecordOption::Basic,
+            )),
+        ),
+    ]);
+    let found = searcher
+        .search(&query, &DocSetCollector)
+        .or_kind(crate::error::Kind::Index, "Reading a note's preamble")?;
+    match found.into_iter().next() {
+        Some(a) => Ok(Some(stored(searcher, f, a)?)),
+        None => Ok(None),
+    }
+}
+
 /// The file document of `path`.
 fn file_document(
     searcher: &Searcher,
@@ -1008,8 +1042,9 @@ fn section_hit(d: Stored, score: f32, located: Located, fuzzy: bool) -> Hit {
     }
 }
 
-/// A hit on a note as a whole: placed in the section holding the most of
-/// the query's words (the first such), or at the title when none does.
+/// A hit on a note as a whole.  When the title holds a query word, it is
+/// the title line; otherwise the section holding the most of the query's
+/// words (the first such), or the title line when none does.
 fn file_hit(
     searcher: &Searcher,
     f: &Fields,
@@ -1018,6 +1053,51 @@ fn file_hit(
     matcher: &Matcher,
     fuzzy: bool,
 ) -> Result<Hit> {
+    let title_ranges = matcher.ranges(&d.title);
+    if !title_ranges.is_empty() {
+        // The title line is in the preamble (#+title, a text note's first
+        // line): land on the match there when it is.
+        if let Some(p) = preamble(searcher, f, &d.path)? {
+            if let Some((line, column, snippet, highlights)) = locate(&p.body, p.body_line, matcher)
+            {
+                if line == d.line {
+                    return Ok(Hit {
+                        file: d.path,
+                        line,
+                        column,
+                        title: d.title,
+                        outline: Vec::new(),
+                        snippet,
+                        highlights,
+                        score,
+                        todo: None,
+                        tags: d.tags,
+                        fuzzy,
+                    });
+                }
+            }
+        }
+        let highlights = title_ranges
+            .into_iter()
+            .map(|(a, b)| {
+                let from = super::parse::char_count(&d.title[..a]);
+                (from, from + super::parse::char_count(&d.title[a..b]))
+            })
+            .collect();
+        return Ok(Hit {
+            file: d.path,
+            line: d.line,
+            column: 0,
+            title: d.title.clone(),
+            outline: Vec::new(),
+            snippet: d.title,
+            highlights,
+            score,
+            todo: None,
+            tags: d.tags,
+            fuzzy,
+        });
+    }
     let query = BooleanQuery::new(vec![
         (
             Occur::Must,
