@@ -144,6 +144,15 @@ impl GraphStore {
         if built || touched {
             self.generation.fetch_add(1, Ordering::Relaxed);
         }
+        // The graph has taken what it needs from the parsed notes; Lisp only
+        // needs the counts.  After a large update, give the freed heap back.
+        let large = outcome.indexed.len() > 100;
+        let mut outcome = outcome;
+        outcome.indexed = Vec::new();
+        outcome.removed = Vec::new();
+        if large {
+            crate::knowledge::index::release_free_memory();
+        }
         Ok(GraphUpdate {
             outcome,
             graph_seconds: started.elapsed().as_secs_f64(),

@@ -618,9 +618,6 @@ impl KnowledgeIndex {
         }
         outcome.stats.indexed = outcome.indexed.len() as u64;
         outcome.stats.removed = outcome.removed.len() as u64;
-        if outcome.stats.indexed > 100 {
-            release_free_memory();
-        }
         outcome.stats.skipped = skipped.len() as u64;
         outcome.stats.seconds = started.elapsed().as_secs_f64();
         if !single {
@@ -916,8 +913,9 @@ impl KnowledgeIndex {
 
 /// Gives the heap that a large update freed (file texts, parse results,
 /// the writer's buffers) back to the operating system, so that Emacs'
-/// resident size reflects what it still uses.
-fn release_free_memory() {
+/// resident size reflects what it still uses.  Call it once the update's
+/// outcome has been consumed.
+pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory of the allocator.
     unsafe {
