@@ -828,18 +828,8 @@ impl KnowledgeIndex {
         file.add_i64(f.mtime, state.mtime);
         file.add_u64(f.size, state.size);
         file.add_u64(f.hash, state.hash);
-        let meta = Note {
-            sections: note
-                .sections
-                .iter()
-                .map(|s| parse::Section {
-                    body: String::new(),
-                    ..s.clone()
-                })
-                .collect(),
-            ..note.clone()
-        };
-        file.add_text(f.note, serde_json::to_string(&meta).unwrap_or_default());
+        // Section bodies are not serialized (see `Section::body`).
+        file.add_text(f.note, serde_json::to_string(note).unwrap_or_default());
         docs.push(file);
 
         for s in &note.sections {

@@ -381,6 +381,10 @@ fn code_spans(line: &str) -> Vec<(usize, usize)> {
 /// Links in one line: wikilinks, Markdown links and bare URLs, outside code
 /// spans.  Returns (byte offset, kind, target, label).
 fn line_links(line: &str) -> Vec<Found> {
+    // Every link form holds '[' (wikilinks, [text](target)) or ':' (URLs).
+    if memchr::memchr2(b'[', b':', line.as_bytes()).is_none() {
+        return Vec::new();
+    }
     let code = Spans::new(code_spans(line));
     let mut out = Vec::new();
     let mut wiki: Vec<(usize, usize)> = Vec::new();

@@ -88,8 +88,9 @@ pub struct Section {
     pub body_line: u32,
     /// The section's text from its heading line to the next heading, with
     /// property drawers blanked out (their lines kept empty, so line numbers
-    /// computed from the body stay right).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// computed from the body stay right).  Not serialized: the metadata
+    /// stored for the link graph leaves the text to the section documents.
+    #[serde(skip)]
     pub body: String,
 }
 
@@ -428,6 +429,12 @@ impl Spans {
 /// Finds plain URLs (`https://...`, `http://...`, `mailto:...`) in `line`,
 /// returning (byte offset, url).  Used by every format; linear in the line.
 pub(crate) fn plain_urls(line: &str) -> Vec<(usize, String)> {
+    let bytes = line.as_bytes();
+    if memchr::memmem::find(bytes, b"://").is_none()
+        && memchr::memmem::find(bytes, b"mailto:").is_none()
+    {
+        return Vec::new();
+    }
     let mut starts: Vec<usize> = ["https://", "http://", "mailto:"]
         .iter()
         .flat_map(|scheme| line.match_indices(scheme).map(|(i, _)| i))

@@ -635,6 +635,10 @@ fn verbatim_spans(line: &str) -> Vec<(usize, usize)> {
 /// links outside them, skipping inline verbatim.  Returns
 /// (byte offset, kind, target, label).
 fn line_links(line: &str) -> Vec<Found> {
+    // Every link form holds '[' (bracket links) or ':' (id:, file:, URLs).
+    if memchr::memchr2(b'[', b':', line.as_bytes()).is_none() {
+        return Vec::new();
+    }
     let verbatim = Spans::new(verbatim_spans(line));
     let mut out = Vec::new();
     let mut taken: Vec<(usize, usize)> = Vec::new();
