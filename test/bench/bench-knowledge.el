@@ -137,6 +137,9 @@ results as a plist for the parent Emacs."
                             (append (mapcan (lambda (w) (list "-e" w)) words)
                                     (list corpus)))))
                   rg)))))
+    ;; Retained memory: collect the garbage (and with it the handles of
+    ;; the earlier full-index runs) first.
+    (garbage-collect)
     (let ((status (artisan--index-status (artisan-knowledge-index))))
       (princ (format "ARTISAN-RESULT=%S\n"
                      (list :notes (plist-get status :files) :mb mb
@@ -187,7 +190,7 @@ results as a plist for the parent Emacs."
            :what "Index size on disk" :corpus label :unit "MB"
            :samples (list (plist-get r :size)))
           (artisan-bench-add-row
-           :what "Emacs memory growth, anonymous RSS (index, update, 250 searches)" :corpus label :unit "MB"
+           :what "Emacs memory kept, anonymous RSS (after indexing, updates and 250 searches)" :corpus label :unit "MB"
            :samples (list (plist-get r :rss))))))))
 
 (provide 'bench-knowledge)
