@@ -40,19 +40,13 @@
 (defun artisan-bench-knowledge--corpus (name spec)
   "Return the directory of corpus NAME (SPEC: note count or real corpus)."
   (let ((dir (expand-file-name (concat "corpora/" name "/") artisan-bench-out)))
-    (cond
-     ((numberp spec)
-      (unless (file-exists-p (expand-file-name "manifest.json" dir))
-        (message "  generating %d notes in %s..." spec dir)
-        (unless (eq 0 (call-process "python3" nil "*gen*" nil
-                                    (expand-file-name "test/bench/gen-corpus.py" artisan-bench-root)
-                                    "--notes" (number-to-string spec) "--out" dir))
-          (error "gen-corpus failed: %s" (with-current-buffer "*gen*" (buffer-string))))))
-     (t
+    (if (numberp spec)
+        (setq dir (artisan-bench-generated-corpus spec))
       ;; A private copy, since the single-file benchmark edits a note.
       (unless (file-directory-p dir)
         (copy-directory (expand-file-name (format "../shared/corpora/%s/" spec) artisan-bench-root)
-                        dir nil t t))))
+                        dir nil t t)))
+    (artisan-bench-warm dir)
     dir))
 
 (defun artisan-bench-knowledge--rss-kb (&optional field)

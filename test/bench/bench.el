@@ -57,6 +57,26 @@
     (funcall function)
     (* 1000.0 (float-time (time-subtract (current-time) start)))))
 
+(defun artisan-bench-generated-corpus (n)
+  "Return the directory of the generated N-note collection, generating it once.
+Collections come from test/bench/gen-corpus.py (deterministic) and
+are cached in test/bench/out/corpora/gen-N/."
+  (let ((dir (expand-file-name (format "corpora/gen-%d/" n) artisan-bench-out)))
+    (unless (file-exists-p (expand-file-name "manifest.json" dir))
+      (message "  generating %d notes in %s..." n dir)
+      (with-temp-buffer
+        (unless (eq 0 (call-process "python3" nil t nil
+                                    (expand-file-name "test/bench/gen-corpus.py" artisan-bench-root)
+                                    "--notes" (number-to-string n) "--out" dir))
+          (error "gen-corpus.py failed for %d notes: %s" n (buffer-string)))))
+    dir))
+
+(defun artisan-bench-warm (dir)
+  "Read every file under DIR once, so that timings start from a warm page cache."
+  (call-process "sh" nil nil nil "-c"
+                (format "find %s -type f -exec cat {} + > /dev/null"
+                        (shell-quote-argument dir))))
+
 (defun artisan-bench-emacs ()
   "Return the running Emacs binary."
   (expand-file-name invocation-name invocation-directory))
