@@ -36,8 +36,9 @@ compile:
 	$(BATCH) --eval '(setq byte-compile-error-on-warn $(if $(STRICT),t,nil))' \
 	  -f batch-byte-compile $(LISP_FILES)
 
-deps-%:
-	@test/ensure-deps $*
+# Explicit targets: make skips pattern rules for .PHONY targets.
+deps-run deps-test deps-lint deps-bench:
+	@test/ensure-deps $(@:deps-%=%)
 
 run: deps-run all
 	ARTISAN_NOTES='$(NOTES)' $(EMACS) -Q -L lisp -l test/run-init.el
