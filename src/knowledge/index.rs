@@ -13,7 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
@@ -356,10 +356,7 @@ impl KnowledgeIndex {
                 }
             }
         }
-        *self
-            .state
-            .write()
-            .map_err(|_| Error::index("Index state lock poisoned"))? = state;
+        *self.state.write().unwrap_or_else(PoisonError::into_inner) = state;
         Ok(())
     }
 
@@ -474,10 +471,7 @@ impl KnowledgeIndex {
     /// the previous commit intact.
     pub fn update(&self, scope: UpdateScope, progress: &Progress) -> Result<UpdateOutcome> {
         let started = Instant::now();
-        let _one_at_a_time = self
-            .writing
-            .lock()
-            .map_err(|_| Error::index("Index lock poisoned"))?;
+        let _one_at_a_time = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         let full = matches!(scope, UpdateScope::Rebuild);
         let single = matches!(scope, UpdateScope::Files(_));
 
@@ -494,7 +488,7 @@ impl KnowledgeIndex {
                 let removed: Vec<String> = self
                     .state
                     .read()
-                    .map_err(|_| Error::index("Index state lock poisoned"))?
+                    .unwrap_or_else(PoisonError::into_inner)
                     .keys()
                     .filter(|p| !present.contains(*p))
                     .cloned()
@@ -506,10 +500,7 @@ impl KnowledgeIndex {
 
         // What changed.
         let to_index: Vec<&FileEntry> = {
-            let state = self
-                .state
-                .read()
-                .map_err(|_| Error::index("Index state lock poisoned"))?;
+            let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
             entries
                 .iter()
                 .filter(|e| {
@@ -586,10 +577,7 @@ impl KnowledgeIndex {
             ..UpdateOutcome::default()
         };
         {
-            let mut state = self
-                .state
-                .write()
-                .map_err(|_| Error::index("Index state lock poisoned"))?;
+            let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
             if full {
                 state.clear();
             }
@@ -643,10 +631,7 @@ impl KnowledgeIndex {
     /// indexable files are removed.
     fn stat_files(&self, paths: &[PathBuf]) -> Result<(Vec<FileEntry>, Vec<Skipped>, Vec<String>)> {
         let excludes = walk::Excludes::new(&self.config.walk.exclude)?;
-        let state = self
-            .state
-            .read()
-            .map_err(|_| Error::index("Index state lock poisoned"))?;
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let mut entries = Vec::new();
         let mut skipped = Vec::new();
         let mut removed = Vec::new();
@@ -741,12 +726,19 @@ impl KnowledgeIndex {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("");
-        let mut note = parse::parse(
-            &text,
-            Format::from_extension(&ext),
-            stem,
-            &self.config.parse,
-        );
+        // A parser bug costs this one file, reported, not the whole update.
+        let parsed = crate::error::catch_panics(|| {
+            Ok(parse::parse(
+                &text,
+                Format::from_extension(&ext),
+                stem,
+                &self.config.parse,
+            ))
+        });
+        let mut note = match parsed {
+            Ok(note) => note,
+            Err(e) => return skip(format!("could not be parsed: {e}")),
+        };
         let relative = self
             .config
             .roots

@@ -321,7 +321,8 @@ fn parse_heading(line: &str, level: u32, todo: &[String]) -> Heading {
     // Tags at the end: whitespace, then :a:b:.
     let mut tags = Vec::new();
     if rest.ends_with(':') {
-        let start = rest.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        // Org separates tags with spaces or tabs only; both are one byte.
+        let start = rest.rfind([' ', '\t']).map_or(0, |i| i + 1);
         let candidate = &rest[start..];
         if candidate.len() > 1
             && candidate.starts_with(':')
@@ -598,12 +599,55 @@ fn classify(raw: &str) -> Option<(LinkKind, String)> {
     Some((LinkKind::Internal, raw.to_string()))
 }
 
-/// Byte ranges of inline verbatim and code (`=x=`, `~x~`) in a line.
+/// The end of an inline source block (`src_LANG{BODY}` or
+/// `src_LANG[HEADERS]{BODY}`) starting at byte `i`, if one starts there.
+fn inline_src_end(bytes: &[u8], i: usize) -> Option<usize> {
+    if !bytes[i..].starts_with(b"src_") {
+        return None;
+    }
+    if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_') {
+        return None;
+    }
+    let lang_end = (i + 4..bytes.len())
+        .find(|&j| !(bytes[j].is_ascii_alphanumeric() || b"-_+".contains(&bytes[j])))
+        .unwrap_or(bytes.len());
+    if lang_end == i + 4 {
+        return None;
+    }
+    let mut j = lang_end;
+    for (open, close) in [(b'[', b']'), (b'{', b'}')] {
+        if bytes.get(j) != Some(&open) {
+            if open == b'[' {
+                continue;
+            }
+            return None;
+        }
+        let mut depth = 0usize;
+        let end = (j..bytes.len().min(j + LOOKAHEAD)).find(|&k| {
+            if bytes[k] == open {
+                depth += 1;
+            } else if bytes[k] == close {
+                depth -= 1;
+            }
+            depth == 0
+        })?;
+        j = end + 1;
+    }
+    Some(j)
+}
+
+/// Byte ranges of inline verbatim and code (`=x=`, `~x~`) and inline
+/// source blocks (`src_elisp{...}`) in a line.
 fn verbatim_spans(line: &str) -> Vec<(usize, usize)> {
     let bytes = line.as_bytes();
     let mut spans = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        if let Some(end) = inline_src_end(bytes, i) {
+            spans.push((i, end));
+            i = end;
+            continue;
+        }
         let m = bytes[i];
         if m == b'=' || m == b'~' {
             let pre_ok = i == 0 || {
@@ -928,6 +972,42 @@ Vertico and =[[id:not-a-link]]= consult.
             vec![LinkKind::Url, LinkKind::File, LinkKind::Internal]
         );
         assert_eq!(n.links[1].target, "./notes/a.org");
+    }
+
+    #[test]
+    fn inline_source_blocks_hold_no_links() {
+        let n = org(
+            "Inline src_elisp{\"[[id:no]]\"} and src_sh[:results none]{echo [[id:no2]]} \
+             but [[id:yes]] and src_{[[id:yes2]]} and mysrc_x{[[id:yes3]]}",
+        );
+        let targets: Vec<&str> = n.links.iter().map(|l| l.target.as_str()).collect();
+        assert_eq!(targets, vec!["yes", "yes2", "yes3"]);
+        // Unclosed braces are not a block.
+        let n = org("src_elisp{ [[id:open]]");
+        assert_eq!(n.links.len(), 1);
+    }
+
+    #[test]
+    fn tags_after_multibyte_whitespace_do_not_panic() {
+        for line in [
+            "* Title\u{a0}:tag:",
+            "* Title\u{3000}:tag:",
+            "* \u{2028}:a:b:",
+            "* Über :straße:",
+        ] {
+            let n = org(line);
+            assert_eq!(
+                n.sections.iter().filter(|s| s.level == 1).count(),
+                1,
+                "{line:?}"
+            );
+        }
+        // Org's tags follow a space or a tab.
+        let n = org("* Title\u{a0}:tag:\n* Other\t:x:y:");
+        let heads: Vec<_> = n.sections.iter().filter(|s| s.level == 1).collect();
+        assert!(heads[0].tags.is_empty());
+        assert!(heads[0].heading.ends_with(":tag:"));
+        assert_eq!(heads[1].tags, vec!["x", "y"]);
     }
 
     #[test]
