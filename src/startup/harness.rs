@@ -1017,4 +1017,117 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
         fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_detached_process_dies_with_a_child_that_exits_normally() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("artisan-harness-{}", monotonic_ns()));
+        let probe = dir.join("probe");
+        fs::create_dir_all(&probe).unwrap();
+        // Detached in a session of its own, then the "Emacs" exits at once.
+        let pid_file = dir.join("sleeper.pid");
+        let script = dir.join("detach.sh");
+        fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nsetsid sleep 27 </dev/null >/dev/null 2>&1 &\necho $! > {}\nexit 0\n",
+                pid_file.display()
+            ),
+        )
+        .unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut o = options(&dir);
+        o.emacs = script;
+        o.env = vec![("PATH".into(), "/usr/bin:/bin".into())];
+        let run = run_once(&o, 0, &probe, &Progress::default()).unwrap();
+        assert!(!run.timed_out);
+        assert_eq!(run.exit, Some(0));
+        let sleeper: u32 = fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(sleeper) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(sleeper), "the detached sleeper {sleeper} survived");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn run_with(tree: RunTree, wall_ms: f64) -> Run {
+        Run {
+            tree: Some(tree),
+            wall_ms,
+            timed_out: false,
+            exit: Some(0),
+            output: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_childs_clock_is_cross_checked_with_the_stopwatch() {
+        use crate::startup::tree::tests::typical;
+        // typical(150) settles at 227 ms on the child's clock, its last event.
+        let tree = typical(150).build();
+        let end = tree.end_ms.unwrap();
+        assert!((end - 227.0).abs() < 1e-9, "{end}");
+        assert_eq!(clock_note(&[run_with(tree.clone(), end + 8.0)]), None);
+        // The child says it was still running after it exited.
+        let note = clock_note(&[run_with(tree.clone(), end - 20.0)]).unwrap();
+        assert!(note.contains("disagree by up to 20.0 ms"), "{note}");
+        // It exited long after its last timestamp.
+        let note = clock_note(&[run_with(tree, end + 400.0)]).unwrap();
+        assert!(note.contains("took 400 ms"), "{note}");
+    }
+
+    #[test]
+    fn the_digest_covers_libraries_when_package_el_has_none() {
+        let dir = std::env::temp_dir().join(format!("artisan-digest-{}", monotonic_ns()));
+        fs::create_dir_all(&dir).unwrap();
+        let lib = dir.join("lib.elc");
+        fs::write(&lib, "(provide 'lib)").unwrap();
+        let node = |file: &str| profile::Node {
+            key: format!("load:{file}"),
+            kind: tree::NodeKind::Load,
+            name: file.into(),
+            file: Some(file.into()),
+            via: None,
+            incl: vec![],
+            excl: vec![],
+            gc_count: vec![],
+            gc_ms: vec![],
+            gc_excl_ms: vec![],
+            threshold: None,
+            errors: vec![],
+            incomplete: 0,
+            missing_loads: 0,
+            blind: false,
+            children: vec![],
+        };
+        let lib_name = lib.to_string_lossy().to_string();
+        let tree = vec![
+            node(&lib_name),
+            node("/usr/share/emacs/28.2/lisp/subr-x.elc"),
+        ];
+        let facts = Facts {
+            emacs_directories: vec!["/usr/share/emacs/28.2/lisp/".into()],
+            ..Facts::default()
+        };
+        let d1 = packages_digest(&[], &tree, &facts).unwrap();
+        assert_ne!(d1, profile::digest(&[]));
+        // Emacs' own libraries do not count; a changed library does.
+        assert_eq!(packages_digest(&[], &tree[..1], &facts).unwrap(), d1);
+        fs::write(&lib, "(provide 'lib) ;; a new version").unwrap();
+        assert_ne!(packages_digest(&[], &tree, &facts).unwrap(), d1);
+        // Nothing to digest: none.
+        assert_eq!(packages_digest(&[], &tree[1..], &facts), None);
+        // package.el's packages win.
+        let packages = vec!["magit 3.3.0".to_string()];
+        assert_eq!(
+            packages_digest(&packages, &tree, &facts),
+            Some(profile::digest(&packages))
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
