@@ -429,6 +429,10 @@ A compiled init file is read from its source next to it."
                 (error nil)))))))
     forms))
 
+(defconst artisan-startup-probe--after-load-forms
+  (list 'eval-after-load 'with-eval-after-load)
+  "Forms whose body runs only once a library is loaded.")
+
 (defconst artisan-startup-probe--use-package-code
   '(:init :preface :if :when :unless)
   "The `use-package' keywords whose values run while it is evaluated.
@@ -436,7 +440,7 @@ The others name commands, hooks and keys (autoloads), or run once
 the package is loaded (:config).")
 
 (defun artisan-startup-probe--calls (form table depth)
-  "Put in TABLE the symbols FORM calls (or expands) when evaluated.
+  "Note the symbols FORM calls (or expands) when evaluated, in TABLE.
 Quoted data and function references (`function') are not calls;
 the bodies of `with-eval-after-load' and `eval-after-load' and the
 :config of `use-package' run only once their package is loaded.
@@ -447,7 +451,7 @@ DEPTH bounds the recursion."
     (let ((head (car form)))
       (cond
        ((memq head '(quote function)))
-       ((memq head '(with-eval-after-load eval-after-load))
+       ((memq head artisan-startup-probe--after-load-forms)
         (puthash head t table)
         (artisan-startup-probe--calls (car-safe (cdr form)) table (1+ depth)))
        (t

@@ -180,8 +180,9 @@ the error's name."
 
 (defun artisan-startup--emacs-binary (emacs)
   "Return the absolute file name of the Emacs binary EMACS.
-A name without a directory is looked up in `exec-path', as a shell
-would; nil means the running Emacs' own binary."
+A name without a directory is looked up in the variable
+`exec-path', as a shell would; nil means the running Emacs' own
+binary."
   (cond ((null emacs) (expand-file-name invocation-name invocation-directory))
         ((not (stringp emacs))
          (user-error "The Emacs binary must be a file name, not %S" emacs))
