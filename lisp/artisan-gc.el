@@ -164,39 +164,58 @@ spent collecting), :median-ms, :p95-ms, :max-ms, :per-minute,
           :threshold gc-cons-threshold
           :percentage gc-cons-percentage)))
 
+(defun artisan-gc--megabytes (bytes)
+  "Format BYTES in megabytes, as start-up reports do too."
+  (let ((mb (/ bytes 1048576.0)))
+    (format (if (< mb 10) "%.1f MB" "%.0f MB") mb)))
+
 (defun artisan-gc-suggestion (stats)
   "Return (THRESHOLD . EXPLANATION) for the statistics STATS.
 THRESHOLD is a suggested `gc-cons-threshold', or nil to keep it.
 The reasoning: a collection's pause grows with the live heap,
 hardly with the threshold, while how often Emacs collects falls
-as the threshold rises.  So when collections are short but
-frequent, a higher threshold cuts the time spent collecting; when
-pauses are long, a lower threshold does not make them shorter
-unless it is far above the default, and the heap is what grew.
-The threshold in force is the larger of `gc-cons-threshold' and
-what `gc-cons-percentage' of the heap allows, so the median
-allocation between collections stands for it when larger."
+as the threshold rises.  So when collecting takes a noticeable
+share of the time, a higher threshold cuts it, whatever the
+pauses; when pauses are long but rare, a lower threshold does not
+make them shorter unless it is far above the default, and the heap
+is what grew.  The threshold in force is the larger of
+`gc-cons-threshold' and what `gc-cons-percentage' of the heap
+allows, so the median allocation between collections stands for
+it when larger."
   (let* ((n (plist-get stats :count))
          (share (plist-get stats :share))
          (p95 (or (plist-get stats :p95-ms) 0))
          (threshold (max (plist-get stats :threshold)
                          (or (plist-get stats :allocated) 0)))
-         (mb (lambda (bytes) (format "%.0f MB" (/ bytes 1048576.0)))))
+         (mb #'artisan-gc--megabytes)
+         (limit (* 256 1048576)))
     (cond
      ((< n 5)
       (cons nil (format "Only %d collection%s so far: leave the monitor on for a while \
 of normal work, then look again." n (if (= n 1) "" "s"))))
-     ((and (> share 0.02) (< p95 50))
-      (let ((suggested (min (* 256 1048576)
-                            (* 1048576 (ceiling (/ (* threshold (/ share 0.01)) 1048576.0))))))
+     ;; Collecting costs a share of the time worth cutting: fewer
+     ;; collections.  With long pauses only when the share is large,
+     ;; since each pause then stays as long.
+     ((and (> share 0.02) (or (<= p95 100) (> share 0.1)))
+      (let ((suggested (min limit
+                            (* 1048576 (ceiling (/ (* threshold (/ share 0.01)) 1048576.0)))))
+            (pauses (if (<= p95 50)
+                        (format "in short pauses (95%% under %.0f ms)" p95)
+                      (format "in long pauses (95%% under %.0f ms: the live heap is \
+large)" p95))))
         (if (<= suggested threshold)
-            (cons nil (format "Emacs spends %.1f%% of the time collecting, but the \
-threshold is already %s." (* 100 share) (funcall mb threshold)))
+            (cons nil (format "Emacs spends %.1f%% of the time collecting garbage %s, \
+but the threshold is already %s.  Collecting during idle time (as gcmh does) \
+hides the pauses better than a higher threshold." (* 100 share) pauses
+                              (funcall mb threshold)))
           (cons suggested
-                (format "Emacs spends %.1f%% of the time collecting garbage, in short \
-pauses (95%% under %.0f ms).  Collecting less often is cheap here: \
-(setq gc-cons-threshold %d) (%s) should bring it near 1%%, with pauses \
-about as long." (* 100 share) p95 suggested (funcall mb suggested))))))
+                (format "Emacs spends %.1f%% of the time collecting garbage, %s.  \
+Collecting less often is the remedy: (setq gc-cons-threshold %d) (%s) should \
+bring it %s, with pauses about as long." (* 100 share) pauses suggested
+                        (funcall mb suggested)
+                        (if (< suggested limit) "near 1%"
+                          (format "down to about %.1f%%"
+                                  (* 100 share (/ threshold (float suggested))))))))))
      ((> p95 100)
       (if (> threshold (* 16 1048576))
           (cons (* 16 1048576)
@@ -249,9 +268,9 @@ the current threshold (%s) suits this session." (* 100 share)
           (when (plist-get stats :rss-growth-kb)
             (funcall row "Resident memory" "%+.1f MB since the first collection"
                      (/ (plist-get stats :rss-growth-kb) 1024.0)))
-          (funcall row "gc-cons-threshold" "%d (%.1f MB), gc-cons-percentage %s"
+          (funcall row "gc-cons-threshold" "%d (%s), gc-cons-percentage %s"
                    (plist-get stats :threshold)
-                   (/ (plist-get stats :threshold) 1048576.0)
+                   (artisan-gc--megabytes (plist-get stats :threshold))
                    (plist-get stats :percentage)))
         (insert "\n" (propertize "Suggestion\n" 'face 'bold))
         (let ((start (point)))

@@ -47,8 +47,12 @@
 ;;
 ;; After `window-setup-hook', the first redisplay and an optional
 ;; settle delay, it writes facts about the session (packages, which
-;; libraries hooks, modes and timers use, ...) and exits without
-;; running `kill-emacs-hook'.  When the module cannot be loaded it
+;; libraries hooks, modes, timers and the init files' calls use, ...)
+;; and exits without running `kill-emacs-hook'.  A configuration that
+;; calls `kill-emacs' itself before that gets an `exit' mark and the
+;; same facts, from a function on `kill-emacs-hook'.  Processes the
+;; configuration starts keep ARTISAN_STARTUP_RUN in their environment,
+;; which tells the profiler what to kill once the child is gone.  When the module cannot be loaded it
 ;; records with `float-time' instead.  In a process not started by the
 ;; profiler this file does nothing.
 
@@ -63,6 +67,7 @@
 (declare-function artisan--probe-meta "artisan-dyn")
 (declare-function artisan--probe-overhead "artisan-dyn")
 (declare-function artisan--probe-close "artisan-dyn")
+(declare-function artisan--probe-scratch "artisan-dyn")
 (declare-function server-force-stop "server")
 (declare-function package-desc-version "package")
 (declare-function package-version-join "package")
@@ -368,6 +373,8 @@ Its third argument is non-nil for init.el and nil for early-init.el."
                           artisan-startup-probe--stall
                           (cond (prompt (format ", waiting for an answer to %S"
                                                 (substring-no-properties prompt)))
+                                ((get-buffer "*Backtrace*")
+                                 ", in the debugger (`debug-on-error' is on)")
                                 (msg (format "; last message: %S"
                                              (substring-no-properties msg)))
                                 (t ""))))
@@ -402,25 +409,75 @@ Its third argument is non-nil for init.el and nil for early-init.el."
         (setq value (cdr value)))
       (nreverse names))))
 
-(defun artisan-startup-probe--config-text ()
-  "Return the text of the configuration's init files, as one string."
-  (with-temp-buffer
-    (dolist (file (list early-init-file user-init-file))
-      (when (and (stringp file) (file-readable-p file)
-                 (string-suffix-p ".el" file))
-        (insert-file-contents file)
-        (goto-char (point-max))))
-    (buffer-string)))
+(defun artisan-startup-probe--config-forms ()
+  "Return the forms of the configuration's init files, read as source.
+A compiled init file is read from its source next to it."
+  (let (forms seen)
+    (dolist (file (list early-init-file user-init-file
+                        (and (boundp 'custom-file) custom-file)))
+      (when (stringp file)
+        (let ((source (cond ((string-suffix-p ".el" file) file)
+                            ((string-suffix-p ".elc" file) (substring file 0 -1)))))
+          (when (and source (not (member source seen)) (file-readable-p source))
+            (push source seen)
+            (with-temp-buffer
+              (insert-file-contents source)
+              (goto-char (point-min))
+              ;; Up to the end, or to what does not read.
+              (condition-case nil
+                  (while t (push (read (current-buffer)) forms))
+                (error nil)))))))
+    forms))
+
+(defconst artisan-startup-probe--after-load-forms
+  (list 'eval-after-load 'with-eval-after-load)
+  "Forms whose body runs only once a library is loaded.")
+
+(defconst artisan-startup-probe--use-package-code
+  '(:init :preface :if :when :unless)
+  "The `use-package' keywords whose values run while it is evaluated.
+The others name commands, hooks and keys (autoloads), or run once
+the package is loaded (:config).")
+
+(defun artisan-startup-probe--calls (form table depth)
+  "Note the symbols FORM calls (or expands) when evaluated, in TABLE.
+Quoted data and function references (`function') are not calls;
+the bodies of `with-eval-after-load' and `eval-after-load' and the
+:config of `use-package' run only once their package is loaded.
+Function bodies and lambdas count, as they may run at start-up:
+a package is called deferrable only when nothing could call it.
+DEPTH bounds the recursion."
+  (when (and (consp form) (< depth 200))
+    (let ((head (car form)))
+      (cond
+       ((memq head '(quote function)))
+       ((memq head artisan-startup-probe--after-load-forms)
+        (puthash head t table)
+        (artisan-startup-probe--calls (car-safe (cdr form)) table (1+ depth)))
+       (t
+        (if (symbolp head)
+            (puthash head t table)
+          (artisan-startup-probe--calls head table (1+ depth)))
+        (let ((args (cdr form))
+              (code (not (eq head 'use-package)))
+              (n 0))
+          (while (and (consp args) (< n 10000))
+            (let ((arg (car args)))
+              (if (and (eq head 'use-package) (keywordp arg))
+                  (setq code (memq arg artisan-startup-probe--use-package-code))
+                (when code
+                  (artisan-startup-probe--calls arg table (1+ depth)))))
+            (setq args (cdr args) n (1+ n)))))))))
 
 (defun artisan-startup-probe--usage (files)
   "Return (USAGE DEPS) for the start-up libraries FILES, a hash table.
-USAGE lists (FILE REASON) for each library whose functions a hook,
-an enabled mode, a timer or an advice refers to, or whose macros the
-init files call; DEPS lists (FILE PROVIDES REQUIRES) from
-`load-history'."
+USAGE lists (FILE REASON) for each library whose functions or
+macros the init files call, or whose functions a hook, an enabled
+mode, a timer or an advice refers to; DEPS lists (FILE PROVIDES
+REQUIRES) from `load-history'."
   (let ((owner (make-hash-table :test 'eq))
         (reasons (make-hash-table :test 'equal))
-        (macros nil)
+        (calls (make-hash-table :test 'eq))
         deps)
     (dolist (entry load-history)
       (when (and (stringp (car entry)) (gethash (car entry) files))
@@ -428,8 +485,7 @@ init files call; DEPS lists (FILE PROVIDES REQUIRES) from
           (dolist (item (cdr entry))
             (when (consp item)
               (cond ((eq (car item) 'defun)
-                     (puthash (cdr item) (car entry) owner)
-                     (when (macrop (cdr item)) (push (cdr item) macros)))
+                     (puthash (cdr item) (car entry) owner))
                     ((eq (car item) 'provide) (push (symbol-name (cdr item)) provides))
                     ((eq (car item) 'require) (push (symbol-name (cdr item)) requires)))))
           (push (list (car entry) provides requires) deps))))
@@ -437,13 +493,15 @@ init files call; DEPS lists (FILE PROVIDES REQUIRES) from
                   (let ((file (and (symbolp function) (gethash function owner))))
                     (when (and file (not (gethash file reasons)))
                       (puthash file (format "%s: %s" why function) reasons))))))
-      ;; Macros the init files use need their library while they load.
-      (let ((text (artisan-startup-probe--config-text)))
-        (unless (string= text "")
-          (dolist (macro macros)
-            (when (string-match-p (concat "(" (regexp-quote (symbol-name macro)) "[ \t\n)]")
-                                  text)
-              (funcall note macro "macro used by the init files")))))
+      ;; What the init files call (or expand) needs its library then.
+      (dolist (form (artisan-startup-probe--config-forms))
+        (artisan-startup-probe--calls form calls 0))
+      (maphash (lambda (function _)
+                 (when (gethash function owner)
+                   (funcall note function (if (macrop function)
+                                              "macro used by the init files"
+                                            "called by the init files"))))
+               calls)
       (mapatoms
        (lambda (symbol)
          (when (and (boundp symbol)
@@ -521,8 +579,14 @@ The result is (LOAD LOADED MARK): one load's watcher calls, one
 The result is (LOAD LOADED MARK), the least of five rounds: on a
 busy machine a round can be interrupted, and the least is the cost
 of the code itself."
-  (let ((rounds (mapcar (lambda (_) (artisan-startup-probe--calibrate-1 40))
-                        (make-list 5 nil))))
+  ;; A recorder of its own, which keeps nothing: the calibration's
+  ;; events must not join the start-up's (which may still have loads
+  ;; open, when start-up stalled inside one).
+  (let* ((artisan-startup-probe--recorder (artisan--probe-scratch))
+         (rounds (unwind-protect
+                     (mapcar (lambda (_) (artisan-startup-probe--calibrate-1 40))
+                             (make-list 5 nil))
+                   (artisan--probe-close artisan-startup-probe--recorder))))
     (list (apply #'min (mapcar #'car rounds))
           (apply #'min (mapcar #'cadr rounds))
           (apply #'min (mapcar #'caddr rounds)))))
@@ -622,23 +686,37 @@ of the code itself."
       (artisan-startup-probe--bare-settled)
     (artisan-startup-probe--record-settled)))
 
+(defun artisan-startup-probe--finish (mark)
+  "Mark MARK, stop recording, and write the events and facts down."
+  (setq artisan-startup-probe--state 'settled)
+  (dolist (timer artisan-startup-probe--timers) (cancel-timer timer))
+  (artisan-startup-probe--mark mark)
+  (setq artisan-startup-probe--active nil)
+  (condition-case err
+      (artisan-startup-probe--facts)
+    (error (artisan-startup-probe--meta
+            "facts-error" (error-message-string err))))
+  (if artisan-startup-probe--recorder
+      (ignore-errors (artisan--probe-close artisan-startup-probe--recorder))
+    (push (list "end" (artisan-startup-probe--lisp-now))
+          artisan-startup-probe--events)
+    (ignore-errors (artisan-startup-probe--write-lisp-events))))
+
 (defun artisan-startup-probe--record-settled ()
   "Settled while recording: write the events and facts, and exit."
   (unless (eq artisan-startup-probe--state 'settled)
-    (setq artisan-startup-probe--state 'settled)
-    (dolist (timer artisan-startup-probe--timers) (cancel-timer timer))
-    (artisan-startup-probe--mark "settled")
-    (setq artisan-startup-probe--active nil)
-    (condition-case err
-        (artisan-startup-probe--facts)
-      (error (artisan-startup-probe--meta
-              "facts-error" (error-message-string err))))
-    (if artisan-startup-probe--recorder
-        (ignore-errors (artisan--probe-close artisan-startup-probe--recorder))
-      (push (list "end" (artisan-startup-probe--lisp-now))
-            artisan-startup-probe--events)
-      (ignore-errors (artisan-startup-probe--write-lisp-events)))
+    (artisan-startup-probe--finish "settled")
     (artisan-startup-probe--exit)))
+
+(defun artisan-startup-probe--kill-emacs ()
+  "On `kill-emacs-hook': the configuration exits by itself.
+Before start-up settled, mark the exit and write everything down
+\(the recorder's last 100 ms would be lost otherwise).  The probe's
+own exit binds `kill-emacs-hook' to nil and never gets here."
+  (unless (eq artisan-startup-probe--state 'settled)
+    (if (eq artisan-startup-probe--mode 'bare)
+        (artisan-startup-probe--bare-write "exit")
+      (artisan-startup-probe--finish "exit"))))
 
 (defun artisan-startup-probe--exit ()
   "Exit this Emacs without saving anything.
@@ -652,17 +730,21 @@ nothing (desktop, recentf, savehist) is written."
 
 ;;;; Bare mode
 
+(defun artisan-startup-probe--bare-write (mark)
+  "Write the time of MARK (`settled' or `exit'), without recording."
+  (setq artisan-startup-probe--state 'settled)
+  (let ((now (artisan-startup-probe--lisp-now))
+        (coding-system-for-write 'utf-8-unix))
+    (with-temp-file artisan-startup-probe--out
+      (insert (format "{\"e\":\"start\",\"t\":%d,\"clock\":\"realtime\",\"pid\":%d,\"first_lisp\":%d}\n"
+                      now (emacs-pid) now)
+              (format "{\"e\":\"mark\",\"t\":%d,\"phase\":%S,\"gc\":%d,\"gcs\":%f}\n"
+                      now mark gcs-done gc-elapsed)))))
+
 (defun artisan-startup-probe--bare-settled ()
   "Settled without recording: write the settled time and exit."
   (unless (eq artisan-startup-probe--state 'settled)
-    (setq artisan-startup-probe--state 'settled)
-    (let ((now (artisan-startup-probe--lisp-now))
-          (coding-system-for-write 'utf-8-unix))
-      (with-temp-file artisan-startup-probe--out
-        (insert (format "{\"e\":\"start\",\"t\":%d,\"clock\":\"realtime\",\"pid\":%d,\"first_lisp\":%d}\n"
-                        now (emacs-pid) now)
-                (format "{\"e\":\"mark\",\"t\":%d,\"phase\":\"settled\",\"gc\":%d,\"gcs\":%f}\n"
-                        now gcs-done gc-elapsed))))
+    (artisan-startup-probe--bare-write "settled")
     (artisan-startup-probe--exit)))
 
 ;;;; Installation
@@ -731,6 +813,7 @@ EMACSLOADPATH gets its original value LOADPATH back (none if nil)."
                 (artisan-startup-probe--arm)
                 (when previous (funcall previous data context caller))))))
     (advice-add 'startup--load-user-init-file :around #'artisan-startup-probe--init-file)
+    (add-hook 'kill-emacs-hook #'artisan-startup-probe--kill-emacs -100)
     (add-hook 'window-setup-hook #'artisan-startup-probe--window-setup-done 100)
     (setq artisan-startup-probe--stall-timer
           (run-with-idle-timer artisan-startup-probe--stall nil
@@ -752,7 +835,9 @@ exists (this Emacs was not started by the profiler)."
           (let ((now (artisan--probe-now)))
             (setq artisan-startup-probe--recorder
                   (artisan--probe-open artisan-startup-probe--out
-                                       (- now (truncate (* 1e9 (- (float-time) start))))))))
+                                       (- now (truncate (* 1e9 (- (float-time) start)))))))
+          ;; Known at once, in case the run never settles.
+          (ignore-errors (artisan-startup-probe--meta "emacs-version" emacs-version)))
       (error
        (if (file-exists-p artisan-startup-probe--out)
            'taken
@@ -762,6 +847,7 @@ the native module could not be loaded in the child (%s)" (error-message-string e
                artisan-startup-probe--notes)
          (push (list "start" (truncate (* start 1e9)) (truncate (* start 1e9)))
                artisan-startup-probe--events)
+         (artisan-startup-probe--meta "emacs-version" emacs-version)
          nil)))))
 
 (defun artisan-startup-probe--start ()

@@ -135,6 +135,15 @@ after this long; the report shows the question."
 
 (define-error 'artisan-startup-error "Artisan start-up profiler error" 'artisan-error)
 
+(defun artisan-startup--error-text (err)
+  "Return the message of the error ERR without its error's name.
+The module signals `artisan-startup-error' with the message as its
+only datum, which `error-message-string' would print quoted after
+the error's name."
+  (if (and (stringp (cadr err)) (null (cddr err)))
+      (cadr err)
+    (error-message-string err)))
+
 (defconst artisan-startup--lisp-directory
   (file-name-directory (or load-file-name buffer-file-name default-directory))
   "Directory of this file, where the probe lives too.")
@@ -169,15 +178,25 @@ after this long; the report shows the question."
       (cons (frame-width) (1+ (frame-height)))
     (cons 80 24)))
 
+(defun artisan-startup--emacs-binary (emacs)
+  "Return the absolute file name of the Emacs binary EMACS.
+A name without a directory is looked up in the variable
+`exec-path', as a shell would; nil means the running Emacs' own
+binary."
+  (cond ((null emacs) (expand-file-name invocation-name invocation-directory))
+        ((not (stringp emacs))
+         (user-error "The Emacs binary must be a file name, not %S" emacs))
+        ((file-name-directory emacs) (expand-file-name emacs))
+        ((executable-find emacs))
+        (t (user-error "Not an executable Emacs: no %s in `exec-path'" emacs))))
+
 (cl-defun artisan-startup--options (&key runs warmup emacs init-directory ui
                                          settle timeout record mode env
                                          native-compile)
   "Return the option plist of a profiling job; see `artisan-startup-profile'.
 RUNS, WARMUP, EMACS, INIT-DIRECTORY, UI, SETTLE, TIMEOUT, RECORD,
 MODE, ENV and NATIVE-COMPILE are its keywords."
-  (let* ((emacs (expand-file-name
-                 (or emacs artisan-startup-emacs
-                     (expand-file-name invocation-name invocation-directory))))
+  (let* ((emacs (artisan-startup--emacs-binary (or emacs artisan-startup-emacs)))
          (init-directory (file-name-as-directory
                           (expand-file-name (or init-directory user-emacs-directory))))
          (ui (or ui (artisan-startup--default-ui)))
@@ -196,13 +215,22 @@ MODE, ENV and NATIVE-COMPILE are its keywords."
       (user-error "The timeout must be a positive number of seconds, not %S" timeout))
     (unless (and (numberp settle) (>= settle 0) (< settle 1.0e+INF))
       (user-error "The settle delay must be a number of seconds, not %S" settle))
-    (unless (cl-every #'stringp env)
+    (unless (and (listp env)
+                 (cl-every (lambda (e) (and (stringp e) (string-match-p "\\`[^=]+=" e)))
+                           env))
       (user-error "The environment must be a list of \"VAR=VALUE\" strings, not %S" env))
+    (unless (memq mode '(nil record bare))
+      (user-error "The mode must be `record' or `bare', not %S" mode))
     (unless (memq ui '(tty gui daemon))
       (user-error "The user interface must be `tty', `gui' or `daemon', not %S" ui))
     (when (and (eq ui 'gui)
                (not (or (getenv "DISPLAY") (getenv "WAYLAND_DISPLAY"))))
       (user-error "No display to start a graphical Emacs on: use :ui tty"))
+    (when (and (eq ui 'gui)
+               (file-equal-p emacs (expand-file-name invocation-name invocation-directory))
+               (not (fboundp 'x-create-frame)))
+      (user-error "%s was built without a window system (like emacs-nox): use :ui tty"
+                  emacs))
     (list :emacs emacs
           :ui ui
           :term (or (let ((term (cl-find-if (lambda (e) (string-prefix-p "TERM=" e)) env)))
@@ -227,6 +255,8 @@ MODE, ENV and NATIVE-COMPILE are its keywords."
                     (and (not (eq mode 'bare)) module))
           :work-dir (make-temp-file "artisan-startup-" t)
           :history-dir (and record (artisan-startup-directory))
+          :data-directory (expand-file-name artisan-data-directory)
+          :extra-env env
           :mode (or mode 'record)
           :native-compile native-compile
           :defer-min-ms artisan-startup-defer-threshold)))
@@ -309,7 +339,8 @@ argument, ask for the number of runs and the directory."
                       (message "Start-up: %.0f ms (median of %d runs); M-x artisan-startup-report"
                                (plist-get profile :total-ms) (plist-get profile :runs)))))
        :on-error (lambda (err)
-                   (message "Start-up profile failed: %s" (error-message-string err)))))))
+                   (message "Start-up profile failed: %s"
+                            (artisan-startup--error-text err)))))))
 
 ;;;; Loading stored profiles
 
@@ -336,9 +367,13 @@ Each says whether its total regressed (:regression) or improved
   (artisan--startup-baseline (artisan-startup-directory)))
 
 (defun artisan-startup-set-baseline (id)
-  "Make the stored profile ID the baseline of comparisons."
+  "Make the stored profile ID the baseline of comparisons.
+An incomplete profile (a run hung, stalled or exited by itself)
+cannot be one."
   (artisan-module-ensure)
-  (artisan--startup-set-baseline (artisan-startup-directory) id)
+  (condition-case err
+      (artisan--startup-set-baseline (artisan-startup-directory) id)
+    (artisan-startup-error (user-error "%s" (artisan-startup--error-text err))))
   (message "Start-up baseline: %s" id))
 
 ;;;; Formatting
@@ -487,6 +522,11 @@ Phases are expanded, and nodes taking at least 5% of the total."
       (dolist (c (artisan-startup--sorted children))
         (artisan-startup--row c (1+ depth) (artisan-startup--node-path path c))))))
 
+(defun artisan-startup--megabytes (bytes)
+  "Format BYTES in megabytes, as the GC report does too."
+  (let ((mb (/ bytes 1048576.0)))
+    (format (if (< mb 10) "%.1f MB" "%.0f MB") mb)))
+
 (defun artisan-startup--thresholds (profile)
   "Describe how `gc-cons-threshold' changed over the phases of PROFILE."
   (let (changes previous)
@@ -495,7 +535,7 @@ Phases are expanded, and nodes taking at least 5% of the total."
         (when (and value (not (equal value previous)))
           (push (format "%s from %s"
                         (if (>= value most-positive-fixnum) "most-positive-fixnum"
-                          (format "%.1f MB" (/ value 1048576.0)))
+                          (artisan-startup--megabytes value))
                         (plist-get phase :name))
                 changes)
           (setq previous value))))
@@ -515,6 +555,11 @@ Phases are expanded, and nodes taking at least 5% of the total."
     (funcall field "Configuration"
              (format "%s, %s" (abbreviate-file-name (plist-get profile :init-directory))
                      (artisan-startup--commit profile)))
+    (when (plist-get profile :incomplete)
+      (funcall field "Incomplete"
+               (propertize (format "%s.  Not a normal start-up: kept out of comparisons \
+and of the history's regression marks." (plist-get profile :incomplete))
+                           'face 'artisan-startup-regression)))
     (funcall field "Emacs"
              (format "%s%s, %s, %s" (plist-get profile :emacs-version)
                      (if (plist-get profile :native-comp) " (native compilation)" "")
@@ -590,10 +635,14 @@ Phases are expanded, and nodes taking at least 5% of the total."
     (artisan-startup--insert-header profile)
     (insert (propertize
              (format "%s %8s %8s %7s %5s %7s %6s\n"
-                     (truncate-string-to-width
-                      (format "Phases and loads (sorted by %s)"
-                              (or artisan-startup--sort "start"))
-                      (artisan-startup--name-width) nil ?\s)
+                     (let ((width (artisan-startup--name-width))
+                           (sort (or artisan-startup--sort "start")))
+                       (truncate-string-to-width
+                        (cl-find-if (lambda (s) (<= (string-width s) width))
+                                    (list (format "Phases and loads (sorted by %s)" sort)
+                                          (format "Phases and loads, by %s" sort)
+                                          (format "Loads by %s" sort)))
+                        width nil ?\s))
                      "incl ms" "excl ms" "±MAD" "GCs" "GC ms" "share")
              'face 'artisan-startup-heading))
     (dolist (node (plist-get profile :tree))
@@ -619,7 +668,7 @@ See `artisan-startup-report-mode' for what it shows and the keys."
   (let ((profile (or profile artisan-startup-last-profile
                      (condition-case err (artisan-startup-load)
                        (artisan-startup-error
-                        (user-error "%s" (error-message-string err))))))
+                        (user-error "%s" (artisan-startup--error-text err))))))
         (buffer (get-buffer-create "*artisan startup*")))
     (setq artisan-startup-last-profile profile)
     (with-current-buffer buffer
@@ -741,8 +790,12 @@ On a use-package node, visit the init file at its `use-package' form."
   (let ((p artisan-startup--profile))
     (let ((job (artisan-startup-profile
                 :runs (plist-get p :runs)
+                :warmup (plist-get p :warmup)
                 :init-directory (plist-get p :init-directory)
-                :ui (plist-get p :ui))))
+                :emacs (plist-get p :emacs)
+                :ui (plist-get p :ui)
+                :settle (plist-get p :settle)
+                :env (plist-get p :env))))
       (when (and (consp job) (plist-member job :handle))
         (plist-put job :on-done (lambda (profile) (artisan-startup-report profile))))
       job)))
@@ -802,7 +855,7 @@ across runs (Mann-Whitney test, false discovery rate
                 (artisan--startup-compare (artisan-startup-directory) a b
                                           (float artisan-startup-regression-floor)
                                           (float artisan-startup-alpha))
-              (artisan-startup-error (user-error "%s" (error-message-string err)))))
+              (artisan-startup-error (user-error "%s" (artisan-startup--error-text err)))))
          (side (lambda (label s)
                  (insert (propertize (format "%-9s" label) 'face 'artisan-startup-heading)
                          (format "%s  %s UTC, %d runs, %s ms, commit %s\n"
@@ -842,8 +895,11 @@ across runs (Mann-Whitney test, false discovery rate
                               ('improvement ", an improvement")
                               (_ "")))))
           (insert (format "\nFlagged when larger than %s ms and significant at a false \
-discovery rate of %s.  Nodes are compared without the garbage collections \
-that ran inside them (they move when anything before changes).\n"
+discovery rate of %s.  The rows below the phases leave out the garbage \
+collections that ran inside them (a collection runs wherever allocation \
+crosses the threshold, so it moves when anything before changes): a library \
+that got slower and made Emacs collect more shows its own time there, and the \
+collections in the GC row above.  Phases and the total include them.\n"
                           (plist-get c :floor-ms) (plist-get c :alpha)))
           (dolist (n (plist-get c :notes)) (insert "Note: " n "\n"))
           (insert "\n" (propertize (format "%-12s %-40s %9s %9s %11s\n" "" "Phase"
@@ -956,7 +1012,10 @@ shown, or `user-emacs-directory' (or all configurations, when it
 has no profile); with a prefix argument, all configurations.  In
 a graphical Emacs the chart is an SVG image, in a terminal a text
 sparkline; below it each profile with its commit, and regressions
-\(significant slowdowns since the previous profile) marked.
+\(significant slowdowns since the previous profile of the same
+configuration, user interface and Emacs) marked.  Incomplete
+profiles (a run hung, stalled or exited by itself) are listed but
+neither charted nor compared.
 Return the profiles charted, as plists."
   (interactive (list (and current-prefix-arg 'all)))
   (let* ((dir (cond ((eq init-directory 'all) nil)
@@ -981,10 +1040,17 @@ Return the profiles charted, as plists."
                             'face 'artisan-startup-heading))
         (if (null points)
             (insert "No profile yet: M-x artisan-startup-profile\n")
-          (let ((totals (mapcar (lambda (p) (plist-get p :total-ms)) points)))
-            (if (and (display-graphic-p) (image-type-available-p 'svg))
-                (progn (insert-image (svg-image (artisan-startup--svg-chart points)))
-                       (insert "\n"))
+          ;; Incomplete profiles (hung, stalled, exited by themselves)
+          ;; have no start-up time to chart: they are listed only.
+          (let* ((charted (cl-remove-if (lambda (p) (plist-get p :incomplete)) points))
+                 (totals (mapcar (lambda (p) (plist-get p :total-ms)) charted)))
+            (cond
+             ((null charted)
+              (insert "  No complete profile to chart.\n"))
+             ((and (display-graphic-p) (image-type-available-p 'svg))
+              (insert-image (svg-image (artisan-startup--svg-chart charted)))
+              (insert "\n"))
+             (t
               (insert "  " (artisan-startup-sparkline totals)
                       (format "   %s–%s ms\n" (artisan-startup--ms (apply #'min totals))
                               (artisan-startup--ms (apply #'max totals)))
@@ -994,8 +1060,8 @@ Return the profiles charted, as plists."
                                               ((plist-get p :improvement)
                                                (propertize "+" 'face 'artisan-startup-improvement))
                                               (t " ")))
-                                      points "")
-                      "   ! regression, + improvement\n")))
+                                      charted "")
+                      "   ! regression, + improvement\n"))))
           (insert "\n" (propertize (format "  %-19s %-18s %-7s %4s %9s %16s %11s\n"
                                            "Date (UTC)" "Commit" "Emacs" "Runs" "Total ms"
                                            "95% CI" "Change")
@@ -1013,11 +1079,14 @@ Return the profiles charted, as plists."
                               (if (plist-get p :delta-ms)
                                   (artisan-startup--signed-ms (plist-get p :delta-ms))
                                 "")
-                              (cond ((plist-get p :regression) "REGRESSION")
+                              (cond ((plist-get p :incomplete) "incomplete")
+                                    ((plist-get p :regression) "REGRESSION")
                                     ((plist-get p :improvement) "improved")
                                     (t ""))))
               (put-text-property start (point) 'artisan-point p)
-              (cond ((plist-get p :regression)
+              (cond ((plist-get p :incomplete)
+                     (add-face-text-property start (point) 'artisan-startup-dim))
+                    ((plist-get p :regression)
                      (add-face-text-property start (point) 'artisan-startup-regression))
                     ((plist-get p :improvement)
                      (add-face-text-property start (point) 'artisan-startup-improvement)))))

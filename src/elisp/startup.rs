@@ -48,6 +48,13 @@ fn probe_open(env: &Env, file: String, first_lisp: i64) -> Result<ProbeRecorder>
     })
 }
 
+/// Return a recorder that records like `artisan--probe-open''s but
+/// keeps nothing: the probe times its own recording paths with it.
+#[defun(user_ptr)]
+fn probe_scratch(env: &Env) -> Result<ProbeRecorder> {
+    run(env, || Recorder::scratch().map(ProbeRecorder))
+}
+
 /// Record in REC that a KIND node (load, use-package, init, config, call)
 /// named NAME began, caused by VIA; GC is `gcs-done', GCS `gc-elapsed'.
 #[defun]
@@ -412,9 +419,11 @@ fn profile_plist<'e>(env: &'e Env, p: &Profile) -> Result<Value<'e>> {
             (":packages", strings(env, &p.packages)?),
             (
                 ":packages-digest",
-                p.packages_digest.as_str().into_lisp(env)?,
+                opt_str(env, p.packages_digest.as_deref())?,
             ),
             (":settle", p.settle.into_lisp(env)?),
+            (":env", strings(env, &p.env)?),
+            (":incomplete", opt_str(env, p.incomplete.as_deref())?),
             (":total-ms", total.into_lisp(env)?),
             (
                 ":total-ci",
@@ -435,6 +444,7 @@ fn profile_plist<'e>(env: &'e Env, p: &Profile) -> Result<Value<'e>> {
             ),
             (":run-totals", floats(env, &p.run_totals)?),
             (":run-walls", opt_floats(env, &p.run_walls)?),
+            (":run-ends", opt_floats(env, &p.run_ends)?),
             (":run-overheads", floats(env, &p.run_overheads)?),
             (":outliers", ints(env, &p.outliers)?),
             (":phases", env.list(&phases[..])?),
@@ -524,15 +534,18 @@ fn startup_profile(env: &Env, options: Value<'_>) -> Result<LispJob> {
     let timeout = get_number(options, ":timeout", 60.0)?;
     let settle = get_number(options, ":settle", 0.0)?;
     let stall = get_number(options, ":stall", 3.0)?;
-    let env_list: Vec<String> = {
+    let string_list = |key: &str| -> Result<Vec<String>> {
         let mut out = Vec::new();
-        let mut tail = get(options, ":env")?;
+        let mut tail = get(options, key)?;
         while tail.is_not_nil() {
             out.push(tail.car::<String>()?);
             tail = tail.cdr()?;
         }
-        out
+        Ok(out)
     };
+    let env_list = string_list(":env")?;
+    let extra_env = string_list(":extra-env")?;
+    let data_dir = get_string(options, ":data-directory")?;
     let cwd = get_string(options, ":cwd")?;
     let init_directory = get_string(options, ":init-directory")?;
     let set_init_directory = get(options, ":set-init-directory")?.is_not_nil();
@@ -578,6 +591,8 @@ fn startup_profile(env: &Env, options: Value<'_>) -> Result<LispJob> {
             module_file: module,
             work_dir: PathBuf::from(required(work_dir, ":work-dir")?),
             history_dir: history_dir.map(PathBuf::from),
+            data_dir: data_dir.map(PathBuf::from),
+            extra_env,
             mode: if mode.as_deref() == Some("bare") {
                 Mode::Bare
             } else {
@@ -615,8 +630,9 @@ fn point_plist<'e>(env: &'e Env, p: &Point) -> Result<Value<'e>> {
             (":commit", commit.into_lisp(env)?),
             (
                 ":packages-digest",
-                e.packages_digest.as_str().into_lisp(env)?,
+                opt_str(env, e.packages_digest.as_deref())?,
             ),
+            (":incomplete", opt_str(env, e.incomplete.as_deref())?),
             (":package-count", (e.package_count as i64).into_lisp(env)?),
             (":runs", (e.runs as i64).into_lisp(env)?),
             (":run-totals", floats(env, &e.run_totals)?),
@@ -714,6 +730,7 @@ fn side_plist<'e>(env: &'e Env, p: &Profile) -> Result<Value<'e>> {
             (":commit", p.commit_label().into_lisp(env)?),
             (":git", git_plist(env, p.git.as_ref())?),
             (":emacs-version", p.emacs_version.as_str().into_lisp(env)?),
+            (":incomplete", opt_str(env, p.incomplete.as_deref())?),
         ],
     )
 }

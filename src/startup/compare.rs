@@ -34,15 +34,15 @@ use super::tree::NodeKind;
 
 /// Phases whose time outside any load is the configuration's own code
 /// (its init files' top-level forms, its hook functions).  Elsewhere that
-/// time is Emacs' own work, which the configuration does not change: it
-/// is compared with the phases, not flagged as a node.
+/// time is Emacs' own work, which the configuration does not change, or
+/// (in the settle phase) mostly waiting for timers: it is compared with
+/// the phases, not flagged as a node.
 const USER_PHASES: &[&str] = &[
     "early-init",
     "init",
     "after-init-hook",
     "emacs-startup-hook",
     "window-setup-hook",
-    "settle",
 ];
 
 /// Default floor: changes smaller than this are never flagged.
@@ -517,6 +517,31 @@ pub fn compare(a: &Profile, b: &Profile, floor_ms: f64, alpha: f64) -> Compariso
     let gc = single("garbage collection", &gc_per_run(a), &gc_per_run(b));
 
     let mut notes = Vec::new();
+    let mut nodes = nodes;
+    let mut phases: Vec<Delta> = phases;
+    let (mut total, mut gc) = (total, gc);
+    let incomplete: Vec<String> = [("baseline", a), ("new profile", b)]
+        .iter()
+        .filter_map(|(side, p)| {
+            p.incomplete
+                .as_ref()
+                .map(|why| format!("the {side}: {why}"))
+        })
+        .collect();
+    if !incomplete.is_empty() {
+        // Its times are not those of a start-up: nothing is flagged.
+        for d in nodes
+            .iter_mut()
+            .chain(phases.iter_mut())
+            .chain([&mut total, &mut gc])
+        {
+            d.status = Status::Unchanged;
+        }
+        notes.push(format!(
+            "Not a comparison of two start-ups, so nothing is flagged: {}.",
+            incomplete.join("; ")
+        ));
+    }
     // The smallest p-value an exact test can reach is 1 / C(n1 + n2, n1).
     let min_p = stats::mann_whitney_greater(&zeros(a.runs), &vec![1.0; b.runs]);
     if min_p > alpha {
@@ -561,6 +586,7 @@ pub(crate) mod tests {
     use crate::startup::profile::{merge, FORMAT};
     use crate::startup::tree::tests::{typical, Script};
     use crate::startup::tree::RunTree;
+    use crate::startup::tree::IDLE_GAP_NAME;
 
     pub(crate) fn profile_of(runs: &[RunTree]) -> Profile {
         let lists: Vec<&[crate::startup::tree::RunNode]> =
@@ -579,10 +605,13 @@ pub(crate) mod tests {
             init_directory: "/cfg/".into(),
             git: None,
             packages: vec![],
-            packages_digest: String::new(),
+            packages_digest: None,
             settle: 0.0,
+            env: vec![],
+            incomplete: None,
             run_totals: runs.iter().map(|r| r.total_ms).collect(),
             run_walls: runs.iter().map(|r| Some(r.total_ms + 5.0)).collect(),
+            run_ends: runs.iter().map(|r| r.end_ms).collect(),
             run_overheads: runs.iter().map(|r| r.overhead_ms).collect(),
             run_settled: runs.iter().map(|r| r.settled).collect(),
             outliers: vec![],
@@ -778,5 +807,58 @@ pub(crate) mod tests {
         let c = compare(&a, &b, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
         assert_eq!(c.regressions().count(), 0);
         assert!(c.notes[0].contains("more runs"), "{:?}", c.notes);
+    }
+
+    #[test]
+    fn an_incomplete_profile_is_never_flagged_against() {
+        let a = profile_of(&noisy_runs(5, None, 1, 2));
+        let mut b = profile_of(&noisy_runs(5, Some(150), 2, 2));
+        b.incomplete = Some("run 1 did not settle within 3 s and was killed".into());
+        let c = compare(&a, &b, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
+        assert_eq!(c.regressions().count(), 0);
+        assert_eq!(c.total.status, Status::Unchanged);
+        assert!(c.phases.iter().all(|d| d.status == Status::Unchanged));
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("new profile: run 1 did not settle")),
+            "{:?}",
+            c.notes
+        );
+        // The slow package still shows as moved by more than the floor.
+        assert!(c
+            .nodes
+            .iter()
+            .any(|d| d.path.last().map(String::as_str) == Some("slow")));
+    }
+
+    #[test]
+    fn idle_time_in_the_settle_phase_is_not_a_node_regression() {
+        // B's settle window saw a timer load 900 ms after the redisplay.
+        let run = |late: bool, jitter: u64| {
+            let mut s = Script::new(30 + jitter);
+            s.mark(40, "init")
+                .enter(40, "load", "/cfg/init", "load")
+                .file(40, "/cfg/init.el")
+                .leave(50)
+                .mark(60, "redisplay-done");
+            if late {
+                s.load(960 + jitter, "/cfg/tick").leave(961 + jitter);
+            }
+            s.mark(970 + jitter, "settled");
+            s.build()
+        };
+        let a = profile_of(&(0..5).map(|i| run(false, i % 3)).collect::<Vec<_>>());
+        let b = profile_of(&(0..5).map(|i| run(true, i % 3)).collect::<Vec<_>>());
+        let c = compare(&a, &b, DEFAULT_FLOOR_MS, DEFAULT_ALPHA);
+        let flagged: Vec<&Vec<String>> = c.regressions().map(|d| &d.path).collect();
+        assert!(
+            flagged
+                .iter()
+                .all(|p| p.last().map(String::as_str) != Some(IDLE_GAP_NAME)),
+            "{flagged:?}"
+        );
+        let settle = b.phase("settle").unwrap();
+        assert_eq!(settle.children.last().unwrap().name, IDLE_GAP_NAME);
     }
 }

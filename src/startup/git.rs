@@ -22,9 +22,33 @@ pub struct GitInfo {
     pub dirty: bool,
 }
 
+/// Whether the directory `dir` holds anything but `ignore` (and the
+/// directories leading to it).
+fn holds_other_than(dir: &Path, ignore: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path == ignore {
+            continue;
+        }
+        if ignore.starts_with(&path) && path.is_dir() {
+            if holds_other_than(&path, ignore) {
+                return true;
+            }
+            continue;
+        }
+        return true;
+    }
+    false
+}
+
 /// Describes the repository holding `dir` (which may be a subdirectory of
 /// it).  `None` when `dir` is in no repository or HEAD has no commit yet.
-pub fn describe(dir: &Path) -> Option<GitInfo> {
+/// Changes under `ignore` (artisan's own data directory, which by default
+/// lies inside the configuration) do not make it dirty.
+pub fn describe(dir: &Path, ignore: Option<&Path>) -> Option<GitInfo> {
     let repo = Repository::discover(dir).ok()?;
     let head = repo.head().ok()?;
     let commit = head.peel_to_commit().ok()?;
@@ -43,8 +67,36 @@ pub fn describe(dir: &Path) -> Option<GitInfo> {
             .recurse_untracked_dirs(false)
             .include_ignored(false)
             .exclude_submodules(true);
+        let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
+        let ignore = ignore.and_then(|i| i.canonicalize().ok());
+        // The ignored directory relative to the work tree, and absolute.
+        let ignored = match (&workdir, &ignore) {
+            (Some(w), Some(i)) => i
+                .strip_prefix(w)
+                .ok()
+                .map(|rel| (rel.to_path_buf(), i.clone())),
+            _ => None,
+        };
         repo.statuses(Some(&mut options))
-            .map(|s| !s.is_empty())
+            .map(|statuses| {
+                statuses.iter().any(|entry| {
+                    let (Some((rel, abs)), Some(w), Some(path)) =
+                        (&ignored, &workdir, entry.path().ok())
+                    else {
+                        return true;
+                    };
+                    let path = Path::new(path);
+                    if path.starts_with(rel) {
+                        return false;
+                    }
+                    // An untracked directory is reported whole: it counts
+                    // only if it holds more than the ignored directory.
+                    if rel.starts_with(path) && entry.status().is_wt_new() {
+                        return holds_other_than(&w.join(path), abs);
+                    }
+                    true
+                })
+            })
             .unwrap_or(false)
     };
     Some(GitInfo {
@@ -89,26 +141,46 @@ mod tests {
         std::fs::create_dir_all(dir.join("lisp")).unwrap();
         let repo = Repository::init(&dir).unwrap();
         // A repository without commits has nothing to describe.
-        assert_eq!(describe(&dir), None);
+        assert_eq!(describe(&dir, None), None);
         std::fs::write(dir.join("init.el"), "(setq x 1)\n").unwrap();
         let oid = commit_all(&repo, "First config\n\nBody.");
-        let info = describe(&dir).unwrap();
+        let info = describe(&dir, None).unwrap();
         assert_eq!(info.commit, oid.to_string());
         assert_eq!(info.short.len(), 10);
         assert_eq!(info.summary, "First config");
         assert!(!info.dirty);
         assert!(info.branch.is_some());
         // From a subdirectory too.
-        assert_eq!(describe(&dir.join("lisp")).unwrap().commit, oid.to_string());
+        assert_eq!(
+            describe(&dir.join("lisp"), None).unwrap().commit,
+            oid.to_string()
+        );
         // A modified file makes it dirty; so does an untracked one.
         std::fs::write(dir.join("init.el"), "(setq x 2)\n").unwrap();
-        assert!(describe(&dir).unwrap().dirty);
+        assert!(describe(&dir, None).unwrap().dirty);
         let oid2 = commit_all(&repo, "Second");
-        assert!(!describe(&dir).unwrap().dirty);
+        assert!(!describe(&dir, None).unwrap().dirty);
         std::fs::write(dir.join("new.el"), "").unwrap();
-        let info = describe(&dir).unwrap();
+        let info = describe(&dir, None).unwrap();
         assert!(info.dirty);
         assert_eq!(info.commit, oid2.to_string());
+        std::fs::remove_file(dir.join("new.el")).unwrap();
+        // artisan's own data directory inside the configuration does not
+        // make it dirty, even deep inside an untracked directory...
+        let data = dir.join("var").join("artisan");
+        std::fs::create_dir_all(data.join("startup")).unwrap();
+        std::fs::write(data.join("startup").join("history.jsonl"), "{}\n").unwrap();
+        assert!(describe(&dir, None).unwrap().dirty);
+        assert!(!describe(&dir, Some(&data)).unwrap().dirty);
+        // ... but anything else there does.
+        std::fs::write(dir.join("var").join("other"), "").unwrap();
+        assert!(describe(&dir, Some(&data)).unwrap().dirty);
+        std::fs::remove_dir_all(dir.join("var")).unwrap();
+        std::fs::create_dir_all(dir.join("artisan")).unwrap();
+        std::fs::write(dir.join("artisan").join("x"), "").unwrap();
+        assert!(!describe(&dir, Some(&dir.join("artisan"))).unwrap().dirty);
+        std::fs::write(dir.join("init.el"), "(setq x 3)\n").unwrap();
+        assert!(describe(&dir, Some(&dir.join("artisan"))).unwrap().dirty);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

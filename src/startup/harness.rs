@@ -105,6 +105,12 @@ pub struct Options {
     pub work_dir: PathBuf,
     /// Where the history lives; `None` records nothing.
     pub history_dir: Option<PathBuf>,
+    /// `artisan-data-directory`: what changes there does not make the
+    /// configuration's repository dirty.
+    pub data_dir: Option<PathBuf>,
+    /// The extra `VAR=VALUE` strings the user asked for (already part of
+    /// `env`), remembered in the profile to take it again alike.
+    pub extra_env: Vec<String>,
     /// Record or bare.
     pub mode: Mode,
     /// Hint thresholds.
@@ -140,6 +146,11 @@ struct Run {
     output: String,
 }
 
+/// The variable every process a child starts inherits (the probe leaves
+/// it in the environment): how the harness finds them once the child is
+/// gone, even those that left its process group and session.
+pub const RUN_VARIABLE: &str = "ARTISAN_STARTUP_RUN";
+
 fn lisp_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
@@ -164,14 +175,22 @@ pub fn subdirs_el(probe_file: &str) -> String {
     )
 }
 
-/// The child's environment for one run.
-pub fn child_env(options: &Options, probe_dir: &Path, out_file: &Path) -> Vec<(String, String)> {
+/// The child's environment for one run, marked with `token`.
+pub fn child_env(
+    options: &Options,
+    probe_dir: &Path,
+    out_file: &Path,
+    token: &str,
+) -> Vec<(String, String)> {
     let mut env: BTreeMap<String, String> = options
         .env
         .iter()
-        .filter(|(k, _)| !k.starts_with("ARTISAN_PROBE_") && k != "COLUMNS" && k != "LINES")
+        .filter(|(k, _)| {
+            !k.starts_with("ARTISAN_PROBE_") && k != RUN_VARIABLE && k != "COLUMNS" && k != "LINES"
+        })
         .cloned()
         .collect();
+    env.insert(RUN_VARIABLE.into(), token.into());
     let original = env.remove("EMACSLOADPATH");
     let probe = probe_dir.to_string_lossy().to_string();
     env.insert(
@@ -289,12 +308,58 @@ fn kill_tree(pid: u32) {
     }
 }
 
+/// Kills every process whose environment holds `RUN_VARIABLE=token`:
+/// what a child started and left behind, wherever it went (a new
+/// session, a double fork).  Repeats while it finds some, in case one
+/// forked meanwhile.
+fn kill_marked(token: &str) {
+    let needle = format!("{RUN_VARIABLE}={token}");
+    let me = std::process::id();
+    for _ in 0..5 {
+        let Ok(dir) = fs::read_dir("/proc") else {
+            return;
+        };
+        let mut found = false;
+        for entry in dir.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid == me {
+                continue;
+            }
+            // Unreadable (another user's) or empty (a zombie): not ours.
+            let Ok(environ) = fs::read(entry.path().join("environ")) else {
+                continue;
+            };
+            if environ.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
+                if let Ok(pid) = libc::pid_t::try_from(pid) {
+                    // SAFETY: sending a signal; a vanished process is
+                    // harmless (ESRCH).
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    }
+                    found = true;
+                }
+            }
+        }
+        if !found {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progress) -> Result<Run> {
     let out_file = options.work_dir.join(format!("run-{index}.jsonl"));
     let log_file = options.work_dir.join(format!("run-{index}.log"));
+    let token = format!("{}-{index}-{}", std::process::id(), monotonic_ns());
     let mut cmd = Command::new(&options.emacs);
     cmd.env_clear()
-        .envs(child_env(options, probe_dir, &out_file))
+        .envs(child_env(options, probe_dir, &out_file, &token))
         .current_dir(&options.cwd);
     let mut pty = None;
     match &options.ui {
@@ -350,6 +415,7 @@ fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progre
     if let Err(e) = waiter {
         // Nobody would wait for the child: do not leave it running.
         kill_group(pid);
+        kill_marked(&token);
         stop.store(true, Ordering::Relaxed);
         return Err(Error::startup(format!("Cannot start a waiter thread: {e}")));
     }
@@ -371,13 +437,17 @@ fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progre
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 kill_group(pid);
+                kill_marked(&token);
                 stop.store(true, Ordering::Relaxed);
                 return Err(Error::startup("Lost track of the child Emacs"));
             }
         }
     };
-    // Whatever the child left in its group (compilations, servers) goes too.
+    // Whatever the child left behind (compilations, servers, processes
+    // started detached in sessions of their own) goes too: those still
+    // in its group, and all that inherited its mark.
     kill_group(pid);
+    kill_marked(&token);
     stop.store(true, Ordering::Relaxed);
     let output = match reader {
         Some(r) => readable(&r.join().unwrap_or_default()),
@@ -392,7 +462,7 @@ fn run_once(options: &Options, index: usize, probe_dir: &Path, progress: &Progre
     let tree = match fs::File::open(&out_file) {
         Ok(f) => {
             let (events, _) = read_events(BufReader::new(f));
-            (!events.is_empty()).then(|| tree::build(&events, spawn, spawn_real))
+            (!events.is_empty()).then(|| tree::build(&events, spawn, spawn_real, Some(exited)))
         }
         Err(_) => None,
     };
@@ -415,6 +485,14 @@ fn last_lines(text: &str, n: usize) -> String {
 
 fn no_probe_error(options: &Options, run: &Run) -> Error {
     let output = last_lines(&run.output, 12);
+    if options.ui == Ui::Gui && output.contains("not a tty") {
+        return Error::startup(format!(
+            "{} cannot open a graphical frame: it was built without a window system \
+             (like emacs-nox), so it wanted a terminal.  Use :ui tty, or another Emacs \
+             with :emacs.",
+            options.emacs.display()
+        ));
+    }
     Error::startup(format!(
         "The start-up probe did not run in {} (exit code {}){}.  {}",
         options.emacs.display(),
@@ -465,11 +543,57 @@ pub fn run(options: &Options, progress: &Progress) -> Result<Outcome> {
     result
 }
 
+/// Why a run is not a normal start-up, if so: it was killed at the
+/// timeout, stalled waiting for input, exited by itself, or stopped
+/// before it settled.
+fn incomplete_reason(options: &Options, index: usize, run: &Run) -> Option<String> {
+    let n = index + 1;
+    if run.timed_out {
+        let open = run
+            .tree
+            .as_ref()
+            .map(|t| t.open_at_end.join(" > "))
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("; it was inside {s}"))
+            .unwrap_or_default();
+        return Some(format!(
+            "Run {n} did not settle within {} s and was killed{open}",
+            options.timeout.as_secs_f64()
+        ));
+    }
+    let tree = run.tree.as_ref()?;
+    if let Some(serde_json::Value::String(why)) = tree.meta.get("stalled") {
+        return Some(format!("Run {n}: {why}"));
+    }
+    if let Some(phase) = &tree.exited_during {
+        return Some(format!(
+            "Run {n}: the configuration exited by itself during {phase}, before \
+             start-up settled (kill-emacs)"
+        ));
+    }
+    if !tree.settled {
+        return Some(format!(
+            "Run {n} ended (exit code {}) before start-up settled",
+            run.exit
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "none: killed".into())
+        ));
+    }
+    None
+}
+
 fn run_all(options: &Options, probe_dir: &Path, progress: &Progress) -> Result<Outcome> {
     let total = options.warmup + options.runs;
     progress.set_total(total as u64);
+    // Read before any run: the configuration may write files into its
+    // own directory while it starts.
+    let git = match options.mode {
+        Mode::Record => git::describe(&options.init_directory, options.data_dir.as_deref()),
+        Mode::Bare => None,
+    };
     let mut measured: Vec<Run> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
+    let mut incomplete = None;
     for index in 0..total {
         progress.check()?;
         let warm = index < options.warmup;
@@ -479,20 +603,19 @@ fn run_all(options: &Options, probe_dir: &Path, progress: &Progress) -> Result<O
         if run.tree.is_none() {
             return Err(no_probe_error(options, &run));
         }
-        if run.timed_out {
-            let open = run
-                .tree
-                .as_ref()
-                .map(|t| t.open_at_end.join(" > "))
-                .filter(|s| !s.is_empty())
-                .map(|s| format!("; it was inside {s}"))
-                .unwrap_or_default();
+        if let Some(why) = incomplete_reason(options, index, &run) {
+            // The next runs would do the same: keep this one to show
+            // what it did, and stop.
             notes.push(format!(
-                "Run {} did not settle within {} s and was killed{open}.  The report shows \
-                 what it did until then; later runs were skipped.",
-                index + 1,
-                options.timeout.as_secs()
+                "{why}.  The report shows what it did until then{}; it is not compared \
+                 with other profiles.",
+                if index + 1 < total {
+                    "; later runs were skipped"
+                } else {
+                    ""
+                }
             ));
+            incomplete = Some(why);
             measured.push(run);
             break;
         }
@@ -512,7 +635,8 @@ fn run_all(options: &Options, probe_dir: &Path, progress: &Progress) -> Result<O
         )),
         Mode::Record => {
             progress.set_phase("analysing");
-            let profile = build_profile(options, &measured, notes)?;
+            let mut profile = build_profile(options, &measured, notes, git)?;
+            profile.incomplete = incomplete;
             if let Some(dir) = &options.history_dir {
                 history::append(dir, &profile)?;
             }
@@ -528,7 +652,92 @@ fn meta_str(meta: &BTreeMap<String, serde_json::Value>, key: &str) -> String {
         .to_string()
 }
 
-fn build_profile(options: &Options, runs: &[Run], mut notes: Vec<String>) -> Result<Profile> {
+/// The packages' digest: of the package.el packages and versions when
+/// there are any, else of the libraries loaded from outside Emacs and the
+/// configuration's own files (name, size and modification time: straight
+/// and `load-path` setups have no versions), else `None`.
+fn packages_digest(packages: &[String], tree: &[profile::Node], facts: &Facts) -> Option<String> {
+    if !packages.is_empty() {
+        return profile::digest_of(packages);
+    }
+    let mut files: Vec<String> = Vec::new();
+    for node in tree {
+        node.walk(0, &mut |n, _| {
+            if let Some(file) = &n.file {
+                if n.kind == tree::NodeKind::Load
+                    && !facts.is_config_file(file)
+                    && !facts.is_emacs_file(file)
+                {
+                    files.push(file.clone());
+                }
+            }
+        });
+    }
+    files.sort();
+    files.dedup();
+    let lines: Vec<String> = files
+        .into_iter()
+        .map(|f| match fs::metadata(&f) {
+            Ok(m) => {
+                let mtime = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs());
+                format!("{f} {} {mtime}", m.len())
+            }
+            Err(_) => f,
+        })
+        .collect();
+    profile::digest_of(&lines)
+}
+
+/// Cross-checks the children's clock with the harness's stopwatch: each
+/// child's first timestamp must come after its spawn and its last one
+/// before its exit, a little before.  A note when they disagree.
+fn clock_note(runs: &[Run]) -> Option<String> {
+    let skew = runs
+        .iter()
+        .filter_map(|r| r.tree.as_ref()?.clock_skew_ms)
+        .fold(0.0f64, f64::max);
+    // From the child's last timestamp to its exit, seen from outside.
+    let gaps: Vec<f64> = runs
+        .iter()
+        .filter(|r| !r.timed_out)
+        .filter_map(|r| Some(r.wall_ms - r.tree.as_ref()?.end_ms?))
+        .collect();
+    let early = gaps.iter().copied().fold(0.0f64, |m, g| m.max(-g));
+    if skew > 1.0 || early > 1.0 {
+        return Some(format!(
+            "The children's clock and the harness's stopwatch disagree by up to {:.1} ms \
+             (a child's timestamp lies before its spawn or after its exit): the times of \
+             this profile may be off by as much.",
+            skew.max(early)
+        ));
+    }
+    let walls: Vec<f64> = runs
+        .iter()
+        .filter(|r| !r.timed_out)
+        .map(|r| r.wall_ms)
+        .collect();
+    let (gap, wall) = (stats::median(&gaps)?, stats::median(&walls)?);
+    let tolerance = (0.1 * wall).max(50.0);
+    (gap > tolerance).then(|| {
+        format!(
+            "The children took {gap:.0} ms (median) to exit after their last recorded moment, \
+             more than the {tolerance:.0} ms expected: the outside stopwatch and the profile \
+             agree only up to there.  Something ran at exit (a process Emacs waited for, a \
+             slow terminal)."
+        )
+    })
+}
+
+fn build_profile(
+    options: &Options,
+    runs: &[Run],
+    mut notes: Vec<String>,
+    git: Option<git::GitInfo>,
+) -> Result<Profile> {
     let trees: Vec<&RunTree> = runs.iter().filter_map(|r| r.tree.as_ref()).collect();
     let first = trees
         .iter()
@@ -558,13 +767,7 @@ fn build_profile(options: &Options, runs: &[Run], mut notes: Vec<String>) -> Res
     if let Some(note) = meta.get("clock-note").and_then(|v| v.as_str()) {
         notes.push(note.to_string());
     }
-    let unsettled = trees.iter().filter(|t| !t.settled).count();
-    if unsettled > 0 && !notes.iter().any(|n| n.contains("killed")) {
-        notes.push(format!(
-            "{unsettled} run(s) did not reach the first redisplay by themselves; their \
-             totals end where they stopped."
-        ));
-    }
+    notes.extend(clock_note(runs));
     let mut packages: Vec<String> = match meta.get("packages") {
         Some(serde_json::Value::Array(items)) => items
             .iter()
@@ -573,6 +776,8 @@ fn build_profile(options: &Options, runs: &[Run], mut notes: Vec<String>) -> Res
         _ => Vec::new(),
     };
     packages.sort();
+    let facts = Facts::from_meta(meta);
+    let merged = profile::merge(&lists);
     let now = realtime_ns();
     let mut profile = Profile {
         format: FORMAT,
@@ -586,10 +791,12 @@ fn build_profile(options: &Options, runs: &[Run], mut notes: Vec<String>) -> Res
         emacs_version: meta_str(meta, "emacs-version"),
         native_comp: matches!(meta.get("native-comp"), Some(serde_json::Value::Bool(true))),
         init_directory: options.init_directory.to_string_lossy().to_string(),
-        git: git::describe(&options.init_directory),
-        packages_digest: profile::digest(&packages),
+        git,
+        packages_digest: packages_digest(&packages, &merged, &facts),
         packages,
         settle: options.settle,
+        env: options.extra_env.clone(),
+        incomplete: None,
         outliers: stats::outliers(&run_totals),
         run_totals,
         run_walls: runs
@@ -597,14 +804,14 @@ fn build_profile(options: &Options, runs: &[Run], mut notes: Vec<String>) -> Res
             .filter(|r| r.tree.is_some())
             .map(|r| (!r.timed_out).then_some(r.wall_ms))
             .collect(),
+        run_ends: trees.iter().map(|t| t.end_ms).collect(),
         run_overheads: trees.iter().map(|t| t.overhead_ms).collect(),
         run_settled: trees.iter().map(|t| t.settled).collect(),
-        tree: profile::merge(&lists),
+        tree: merged,
         hints: Vec::new(),
         errors,
         notes,
     };
-    let facts = Facts::from_meta(meta);
     profile.hints = hints::hints(&profile, &facts, &options.hints);
     Ok(profile)
 }
@@ -640,6 +847,8 @@ mod tests {
             module_file: Some("/pkg/artisan-dyn.so".into()),
             work_dir: dir.to_path_buf(),
             history_dir: None,
+            data_dir: None,
+            extra_env: vec![],
             mode: Mode::Record,
             hints: Settings::default(),
             native_compile: false,
@@ -649,10 +858,14 @@ mod tests {
     #[test]
     fn the_child_environment_puts_the_probe_first_and_remembers_the_original() {
         let o = options(Path::new("/w"));
-        let env: BTreeMap<String, String> =
-            child_env(&o, Path::new("/w/probe"), Path::new("/w/run-0.jsonl"))
-                .into_iter()
-                .collect();
+        let env: BTreeMap<String, String> = child_env(
+            &o,
+            Path::new("/w/probe"),
+            Path::new("/w/run-0.jsonl"),
+            "tok",
+        )
+        .into_iter()
+        .collect();
         assert_eq!(env["EMACSLOADPATH"], "/w/probe:/site:");
         assert_eq!(env["ARTISAN_PROBE_LOADPATH"], "/site:");
         assert_eq!(env["ARTISAN_PROBE_OUT"], "/w/run-0.jsonl");
@@ -662,12 +875,14 @@ mod tests {
         assert_eq!(env["TERM"], "xterm-256color");
         assert_eq!(env["HOME"], "/home/u");
         assert!(!env.contains_key("COLUMNS"));
+        assert_eq!(env[RUN_VARIABLE], "tok");
         let mut o = o;
         o.env.retain(|(k, _)| k != "EMACSLOADPATH");
         o.set_init_directory = false;
-        let env: BTreeMap<String, String> = child_env(&o, Path::new("/w/probe"), Path::new("/o"))
-            .into_iter()
-            .collect();
+        let env: BTreeMap<String, String> =
+            child_env(&o, Path::new("/w/probe"), Path::new("/o"), "t")
+                .into_iter()
+                .collect();
         assert_eq!(env["EMACSLOADPATH"], "/w/probe:");
         assert!(!env.contains_key("ARTISAN_PROBE_LOADPATH"));
         assert!(!env.contains_key("ARTISAN_PROBE_INIT_DIR"));
@@ -800,6 +1015,119 @@ mod tests {
         let err = run_once(&o, 0, &probe, &progress).err().unwrap();
         assert_eq!(err.kind, Kind::Cancelled);
         assert!(started.elapsed() < Duration::from_secs(5));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_detached_process_dies_with_a_child_that_exits_normally() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("artisan-harness-{}", monotonic_ns()));
+        let probe = dir.join("probe");
+        fs::create_dir_all(&probe).unwrap();
+        // Detached in a session of its own, then the "Emacs" exits at once.
+        let pid_file = dir.join("sleeper.pid");
+        let script = dir.join("detach.sh");
+        fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nsetsid sleep 27 </dev/null >/dev/null 2>&1 &\necho $! > {}\nexit 0\n",
+                pid_file.display()
+            ),
+        )
+        .unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut o = options(&dir);
+        o.emacs = script;
+        o.env = vec![("PATH".into(), "/usr/bin:/bin".into())];
+        let run = run_once(&o, 0, &probe, &Progress::default()).unwrap();
+        assert!(!run.timed_out);
+        assert_eq!(run.exit, Some(0));
+        let sleeper: u32 = fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(sleeper) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(sleeper), "the detached sleeper {sleeper} survived");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn run_with(tree: RunTree, wall_ms: f64) -> Run {
+        Run {
+            tree: Some(tree),
+            wall_ms,
+            timed_out: false,
+            exit: Some(0),
+            output: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_childs_clock_is_cross_checked_with_the_stopwatch() {
+        use crate::startup::tree::tests::typical;
+        // typical(150) settles at 227 ms on the child's clock, its last event.
+        let tree = typical(150).build();
+        let end = tree.end_ms.unwrap();
+        assert!((end - 227.0).abs() < 1e-9, "{end}");
+        assert_eq!(clock_note(&[run_with(tree.clone(), end + 8.0)]), None);
+        // The child says it was still running after it exited.
+        let note = clock_note(&[run_with(tree.clone(), end - 20.0)]).unwrap();
+        assert!(note.contains("disagree by up to 20.0 ms"), "{note}");
+        // It exited long after its last timestamp.
+        let note = clock_note(&[run_with(tree, end + 400.0)]).unwrap();
+        assert!(note.contains("took 400 ms"), "{note}");
+    }
+
+    #[test]
+    fn the_digest_covers_libraries_when_package_el_has_none() {
+        let dir = std::env::temp_dir().join(format!("artisan-digest-{}", monotonic_ns()));
+        fs::create_dir_all(&dir).unwrap();
+        let lib = dir.join("lib.elc");
+        fs::write(&lib, "(provide 'lib)").unwrap();
+        let node = |file: &str| profile::Node {
+            key: format!("load:{file}"),
+            kind: tree::NodeKind::Load,
+            name: file.into(),
+            file: Some(file.into()),
+            via: None,
+            incl: vec![],
+            excl: vec![],
+            gc_count: vec![],
+            gc_ms: vec![],
+            gc_excl_ms: vec![],
+            threshold: None,
+            errors: vec![],
+            incomplete: 0,
+            missing_loads: 0,
+            blind: false,
+            children: vec![],
+        };
+        let lib_name = lib.to_string_lossy().to_string();
+        let tree = vec![
+            node(&lib_name),
+            node("/usr/share/emacs/28.2/lisp/subr-x.elc"),
+        ];
+        let facts = Facts {
+            emacs_directories: vec!["/usr/share/emacs/28.2/lisp/".into()],
+            ..Facts::default()
+        };
+        let d1 = packages_digest(&[], &tree, &facts).unwrap();
+        assert_ne!(d1, profile::digest(&[]));
+        // Emacs' own libraries do not count; a changed library does.
+        assert_eq!(packages_digest(&[], &tree[..1], &facts).unwrap(), d1);
+        fs::write(&lib, "(provide 'lib) ;; a new version").unwrap();
+        assert_ne!(packages_digest(&[], &tree, &facts).unwrap(), d1);
+        // Nothing to digest: none.
+        assert_eq!(packages_digest(&[], &tree[1..], &facts), None);
+        // package.el's packages win.
+        let packages = vec!["magit 3.3.0".to_string()];
+        assert_eq!(
+            packages_digest(&packages, &tree, &facts),
+            Some(profile::digest(&packages))
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

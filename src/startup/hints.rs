@@ -187,7 +187,15 @@ impl Facts {
                 .any(|d| file.starts_with(d.as_str()))
     }
 
-    fn is_config_file(&self, file: &str) -> bool {
+    /// Whether `file` is one of Emacs' own (its Lisp or data directories).
+    pub fn is_emacs_file(&self, file: &str) -> bool {
+        self.emacs_directories
+            .iter()
+            .any(|d| file.starts_with(d.as_str()))
+    }
+
+    /// Whether `file` is one of the configuration's init files.
+    pub fn is_config_file(&self, file: &str) -> bool {
         let base = strip_ext(file);
         self.config_files.iter().any(|c| strip_ext(c) == base)
     }
@@ -321,9 +329,9 @@ fn deferrable(profile: &Profile, facts: &Facts, settings: &Settings, out: &mut V
                     title: format!("{name} could be loaded later ({})", ms(time)),
                     detail: format!(
                         "{name} ({}) is loaded eagerly by {by}, but nothing during \
-                         start-up used it: none of its functions is on a hook, an \
-                         enabled mode, a timer or an advice, none of its macros is \
-                         used by the init files, and no other library loaded at \
+                         start-up used it: the init files call none of its functions \
+                         or macros, none of its functions is on a hook, an enabled \
+                         mode, a timer or an advice, and no other library loaded at \
                          start-up requires it.  To defer it, {how}.",
                         ms(time)
                     ),

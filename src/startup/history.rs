@@ -47,8 +47,10 @@ pub struct Entry {
     /// Its commit, when in a git repository.
     #[serde(default)]
     pub git: Option<GitInfo>,
-    /// Digest of the activated packages and their versions.
-    pub packages_digest: String,
+    /// Digest of the activated packages and their versions (or of the
+    /// libraries loaded from outside Emacs), if there was anything.
+    #[serde(default)]
+    pub packages_digest: Option<String>,
     /// How many packages were activated.
     pub package_count: usize,
     /// Measured runs.
@@ -70,6 +72,23 @@ pub struct Entry {
     pub hints: usize,
     /// Number of distinct errors.
     pub errors: usize,
+    /// Why the profile is not a normal start-up, if so: it is charted
+    /// apart and never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+}
+
+impl Entry {
+    /// What must be equal for two profiles to be compared in the
+    /// history: the configuration, the user interface and the Emacs.
+    fn setup(&self) -> (&str, &str, &str, bool) {
+        (
+            self.init_directory.as_str(),
+            self.ui.as_str(),
+            self.emacs_version.as_str(),
+            self.native_comp,
+        )
+    }
 }
 
 impl Entry {
@@ -98,6 +117,7 @@ impl Entry {
             phases: profile.phases(),
             hints: profile.hints.len(),
             errors: profile.errors.len(),
+            incomplete: profile.incomplete.clone(),
         }
     }
 }
@@ -205,13 +225,18 @@ pub fn baseline(dir: &Path) -> Option<String> {
     (!id.is_empty()).then(|| id.to_string())
 }
 
-/// Makes `id` the baseline.
+/// Makes `id` the baseline.  An incomplete profile cannot be one.
 pub fn set_baseline(dir: &Path, id: &str) -> Result<()> {
     let path = profile_file(dir, id)?;
     if !path.exists() {
         return Err(Error::startup(format!(
             "No profile {id} in {}",
             dir.display()
+        )));
+    }
+    if let Some(why) = load(dir, Some(id))?.incomplete {
+        return Err(Error::startup(format!(
+            "The profile {id} cannot be a baseline: it is not a complete start-up ({why})"
         )));
     }
     write_atomically(&dir.join("baseline"), format!("{id}\n").as_bytes())
@@ -242,9 +267,12 @@ pub struct Point {
     pub improvement: bool,
 }
 
-/// The history as chart points: each entry compared with the one before
-/// it, by its run totals, with the same floor and test as comparisons.
-/// Only entries of `init_directory` are kept when it is given.
+/// The history as chart points: each entry compared with the previous
+/// one of the same setup (configuration directory, user interface, Emacs
+/// version and native compilation), by its run totals, with the same
+/// floor and test as comparisons.  Incomplete profiles are neither
+/// compared nor compared with.  Only entries of `init_directory` are
+/// kept when it is given.
 pub fn series(
     entries: Vec<Entry>,
     init_directory: Option<&str>,
@@ -256,7 +284,14 @@ pub fn series(
         .into_iter()
         .filter(|e| init_directory.is_none_or(|d| e.init_directory == d));
     for entry in kept {
-        let (delta_ms, status) = match out.last() {
+        let previous = if entry.incomplete.is_some() {
+            None
+        } else {
+            out.iter()
+                .rev()
+                .find(|p| p.entry.incomplete.is_none() && p.entry.setup() == entry.setup())
+        };
+        let (delta_ms, status) = match previous {
             Some(prev) => {
                 let a = &prev.entry;
                 let delta = entry.total_ms - a.total_ms;
@@ -301,7 +336,23 @@ pub fn compare_stored(
         })?,
     };
     let pa = load(dir, Some(&a_id))?;
-    let pb = load(dir, b)?;
+    let pb = match b {
+        Some(id) => load(dir, Some(id))?,
+        // The latest profile that is a start-up.
+        None => {
+            let id = entries(dir)?
+                .into_iter()
+                .rev()
+                .find(|e| e.incomplete.is_none())
+                .map(|e| e.id)
+                .ok_or_else(|| {
+                    Error::startup(
+                        "No complete start-up profile yet: run M-x artisan-startup-profile",
+                    )
+                })?;
+            load(dir, Some(&id))?
+        }
+    };
     let c = compare::compare(&pa, &pb, floor, alpha);
     Ok((pa, pb, c))
 }
@@ -449,5 +500,93 @@ mod tests {
         assert!((points[2].delta_ms.unwrap() - 139.0).abs() < 1e-9);
         let other = series(vec![e("p1", 10)], Some("/elsewhere/"), 2.0, 0.05);
         assert!(other.is_empty());
+    }
+
+    #[test]
+    fn series_compares_only_complete_profiles_of_the_same_setup() {
+        let e = |id: &str, slow: u64, dir: &str, incomplete: bool| {
+            let mut p = profile(id, slow, 5);
+            p.init_directory = dir.into();
+            if incomplete {
+                p.incomplete = Some("killed".into());
+            }
+            Entry::of(&p)
+        };
+        let points = series(
+            vec![
+                e("a1", 10, "/a/", false),
+                e("b1", 150, "/b/", false),
+                e("a2", 10, "/a/", false),
+                e("a3", 3000, "/a/", true),
+                e("a4", 150, "/a/", false),
+                e("b2", 10, "/b/", false),
+            ],
+            None,
+            2.0,
+            0.05,
+        );
+        let summary: Vec<(&str, Option<i64>, bool, bool)> = points
+            .iter()
+            .map(|p| {
+                (
+                    p.entry.id.as_str(),
+                    p.delta_ms.map(|d| d.round() as i64),
+                    p.regression,
+                    p.improvement,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                // Another configuration's profile is not a predecessor.
+                ("a1", None, false, false),
+                ("b1", None, false, false),
+                ("a2", Some(0), false, false),
+                // Incomplete: not compared...
+                ("a3", None, false, false),
+                // ... nor compared with: a4 follows a2.
+                ("a4", Some(140), true, false),
+                ("b2", Some(-140), false, true),
+            ]
+        );
+        // A different Emacs starts a series of its own.
+        let mut other = profile("a5", 150, 5);
+        other.init_directory = "/a/".into();
+        other.emacs_version = "29.1".into();
+        let points = series(
+            vec![e("a4", 10, "/a/", false), Entry::of(&other)],
+            None,
+            2.0,
+            0.05,
+        );
+        assert_eq!(points[1].delta_ms, None);
+    }
+
+    #[test]
+    fn incomplete_profiles_are_kept_but_not_compared_by_default() {
+        let dir = temp_dir();
+        let p1 = profile("b1", 10, 5);
+        let p2 = profile("b2", 20, 5);
+        let mut p3 = profile("b3", 3000, 1);
+        p3.incomplete = Some("run 1 did not settle".into());
+        for p in [&p1, &p2, &p3] {
+            append(&dir, p).unwrap();
+        }
+        assert_eq!(
+            entries(&dir).unwrap()[2].incomplete.as_deref(),
+            Some("run 1 did not settle")
+        );
+        assert_eq!(load(&dir, None).unwrap().id, "b3");
+        let err = set_baseline(&dir, "b3").unwrap_err();
+        assert!(
+            err.message.contains("not a complete start-up"),
+            "{}",
+            err.message
+        );
+        set_baseline(&dir, "b1").unwrap();
+        let (_, b, _) = compare_stored(&dir, None, None, 2.0, 0.05).unwrap();
+        assert_eq!(b.id, "b2");
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

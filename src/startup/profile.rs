@@ -314,14 +314,31 @@ pub struct Profile {
     /// Activated packages, `NAME VERSION`, sorted.
     #[serde(default)]
     pub packages: Vec<String>,
-    /// A digest of `packages`.
-    pub packages_digest: String,
+    /// A digest of the packages' versions: of `packages` when package.el
+    /// activated any, else of the libraries loaded at start-up from
+    /// outside Emacs (file names, sizes and modification times); `None`
+    /// when there is neither.
+    #[serde(default)]
+    pub packages_digest: Option<String>,
     /// Seconds watched after the first redisplay.
     pub settle: f64,
+    /// The extra environment variables the children were given
+    /// (`VAR=VALUE`), so that the profile can be taken again alike.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Why the profile is not a normal start-up (a run hung and was
+    /// killed, stalled waiting for input, or exited by itself), if so.
+    /// Such a profile is kept, but never compared with others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
     /// Process start to settled, per run, milliseconds.
     pub run_totals: Vec<f64>,
     /// Process start to exit, per run, as measured by the harness.
     pub run_walls: Vec<Option<f64>>,
+    /// The child's last timestamp per run (milliseconds after the spawn,
+    /// on its own clock), to cross-check with `run_walls`.
+    #[serde(default)]
+    pub run_ends: Vec<Option<f64>>,
     /// The probe's own cost per run, milliseconds.
     pub run_overheads: Vec<f64>,
     /// Whether each run settled by itself.
@@ -380,6 +397,12 @@ impl Profile {
             None => "-".to_string(),
         }
     }
+}
+
+/// A 64-bit FNV-1a digest of `lines`, as 16 hex digits; `None` when there
+/// are no lines (the digest of nothing would tell nothing apart).
+pub fn digest_of(lines: &[String]) -> Option<String> {
+    (!lines.is_empty()).then(|| digest(lines))
 }
 
 /// A 64-bit FNV-1a digest of `lines`, as 16 hex digits.

@@ -5,10 +5,14 @@
 //! signals leaves loads open, a child killed by the timeout stops anywhere,
 //! and a load whose start is missing from the stream is only seen when it
 //! ends.
-//! Open nodes are closed at the last timestamp and marked incomplete; a
-//! `leave` closes the innermost open node of its kind (closing what is
-//! still open above it); a file seen without a matching open load becomes
-//! a "blind" node.
+//! Open nodes are closed where the run stopped and marked incomplete: at
+//! the `settled` mark, at the `exit` mark the probe writes when the
+//! configuration calls `kill-emacs` itself, or else at the moment the
+//! harness saw the child die (a child killed at the timeout stops up to
+//! 100 ms after its last flushed event).  A `leave` closes the innermost
+//! open node of its kind (closing what is still open above it); a file
+//! seen without a matching open load becomes a "blind" node.  The events
+//! of the probe's own calibration are dropped wherever they appear.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +42,15 @@ pub const FIRST_PHASE: &str = "process start to first Lisp";
 
 /// The name of the pseudo-node holding a phase's time outside any load.
 pub const GAP_NAME: &str = "(outside any load)";
+
+/// The name of the settle phase's gap: mostly waiting for timers.
+pub const IDLE_GAP_NAME: &str = "(idle, or outside any load)";
+
+/// The file name the probe's calibration records loads of.
+pub const CALIBRATION_FILE: &str = "/artisan-calibration";
+
+/// The mark the probe writes when the configuration exits by itself.
+pub const EXIT_MARK: &str = "exit";
 
 /// What a node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +220,15 @@ pub struct RunTree {
     pub blind_loads: u32,
     /// What was still running when the stream ended, outermost first.
     pub open_at_end: Vec<String>,
+    /// The phase during which the configuration called `kill-emacs`
+    /// itself, when it did (before start-up settled).
+    pub exited_during: Option<String>,
+    /// The child's last timestamp (its `end` event, or the last event),
+    /// milliseconds after the spawn, on the child's own clock.
+    pub end_ms: Option<f64>,
+    /// How far before the spawn the child's first timestamp lies,
+    /// milliseconds, when it does (the clocks disagree).
+    pub clock_skew_ms: Option<f64>,
 }
 
 /// Short display name of a library file: no directory, no `.el`/`.elc`/
@@ -317,12 +339,25 @@ fn attach(stack: &mut [RunNode], roots: &mut Vec<RunNode>, node: RunNode) {
     siblings.push(node);
 }
 
+/// Whether `event` belongs to the probe's calibration (which times its
+/// own recording paths after start-up and must not show in the tree).
+fn is_calibration(event: &Event) -> bool {
+    match event {
+        Event::Enter { name, .. } => name == CALIBRATION_FILE,
+        Event::Loaded { path, .. } | Event::File { path, .. } => path == CALIBRATION_FILE,
+        Event::Mark { phase, .. } => phase == "calibration",
+        _ => false,
+    }
+}
+
 /// Builds the tree of one run.
 ///
 /// `spawn` is when the harness started the child (monotonic ns) and
 /// `spawn_real` the same instant on the real-time clock, used to map a
-/// Lisp-clock stream onto the monotonic clock.
-pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
+/// Lisp-clock stream onto the monotonic clock.  `stopped` is when the
+/// harness saw the child end (monotonic ns): a run that neither settled
+/// nor said it exits ends there.
+pub fn build(events: &[Event], spawn: u64, spawn_real: u64, stopped: Option<u64>) -> RunTree {
     let mut clock = Clock::Monotonic;
     for e in events {
         if let Event::Start { clock: c, .. } = e {
@@ -348,8 +383,23 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
     let mut roots: Vec<RunNode> = Vec::new();
     let mut blind_loads = 0u32;
     let mut last_t = spawn;
+    let mut end_t = None;
+    // Leaves of calibration loads still to drop.
+    let mut calibration_open = 0u32;
 
     for event in events {
+        if is_calibration(event) {
+            if let Event::Enter { .. } = event {
+                calibration_open += 1;
+            }
+            continue;
+        }
+        if let Event::Leave { kind, .. } = event {
+            if calibration_open > 0 && kind == "load" {
+                calibration_open -= 1;
+                continue;
+            }
+        }
         if let Some(t) = event.time() {
             last_t = last_t.max(map(t));
         }
@@ -476,18 +526,29 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
             Event::Meta { key, value } => {
                 meta.insert(key.clone(), value.clone());
             }
-            Event::End { overhead_ns, .. } => native_overhead_ns = *overhead_ns,
+            Event::End { t, overhead_ns } => {
+                native_overhead_ns = *overhead_ns;
+                end_t = Some(map(*t));
+            }
         }
     }
 
-    // Whatever is still open ran until the end of the stream.
+    let settled_mark = marks.iter().find(|m| m.0 == "settled").map(|m| m.1);
+    let exit_mark = marks.iter().find(|m| m.0 == EXIT_MARK).map(|m| m.1);
+    // Where the run stopped: settled, exited by itself, or killed (the
+    // harness's time: the last flushed event may be long before).
+    let stop = settled_mark
+        .or(exit_mark)
+        .unwrap_or_else(|| stopped.map_or(last_t, |s| s.max(last_t)));
+
+    // Whatever is still open ran until the run stopped.
     let open_at_end: Vec<String> = stack
         .iter()
         .map(|n| n.file.clone().unwrap_or_else(|| n.name.clone()))
         .collect();
     let last_gc = marks.last().map(|m| (m.2, m.3));
     while let Some(mut open) = stack.pop() {
-        open.end = last_t;
+        open.end = stop.max(open.start);
         if let Some((gc, gcs)) = last_gc {
             open.gc.1 = open.gc.1.max(gc);
             open.gc_secs.1 = open.gc_secs.1.max(gcs);
@@ -497,7 +558,9 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
     }
     roots.sort_by_key(|n| n.start);
 
-    let settled_mark = marks.iter().find(|m| m.0 == "settled").map(|m| m.1);
+    let clock_skew_ms = first_lisp
+        .filter(|f| *f < spawn)
+        .map(|f| (spawn - f) as f64 / 1e6);
     let first_lisp = first_lisp.unwrap_or(spawn).max(spawn);
 
     // Phase boundaries: the known marks, each kept once and in order.
@@ -519,7 +582,11 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
     }
     // Thresholds: the first phases inherit the first one recorded.
     let first_threshold = bounds.iter().find_map(|b| b.4);
-    let end = settled_mark.unwrap_or(last_t).max(first_lisp);
+    let end = stop.max(first_lisp);
+    let exited_during = match (settled_mark, exit_mark) {
+        (None, Some(_)) => bounds.last().map(|b| b.0.to_string()),
+        _ => None,
+    };
     let end_gc = marks
         .iter()
         .rev()
@@ -555,8 +622,14 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
             stop = node.children.iter().map(|c| c.end).max().unwrap_or(*start);
         }
         node.end = stop.max(*start);
-        // The time outside any load, as a node of its own.
-        let mut gap = RunNode::new(NodeKind::Gap, "gap".into(), GAP_NAME.into(), node.start);
+        // The time outside any load, as a node of its own.  After the
+        // first redisplay that is mostly waiting for timers.
+        let gap_name = if last && *name == "settle" {
+            IDLE_GAP_NAME
+        } else {
+            GAP_NAME
+        };
+        let mut gap = RunNode::new(NodeKind::Gap, "gap".into(), gap_name.into(), node.start);
         let inside: f64 = node.children.iter().map(RunNode::inclusive_ms).sum();
         let gap_ns = ((node.inclusive_ms() - inside).max(0.0) * 1e6) as u64;
         gap.end = gap.start.saturating_add(gap_ns);
@@ -612,6 +685,9 @@ pub fn build(events: &[Event], spawn: u64, spawn_real: u64) -> RunTree {
         overhead_ms,
         blind_loads,
         open_at_end,
+        exited_during,
+        end_ms: Some(end_t.unwrap_or(last_t).saturating_sub(spawn) as f64 / 1e6),
+        clock_skew_ms,
     }
 }
 
@@ -712,7 +788,7 @@ pub(crate) mod tests {
             self
         }
         pub(crate) fn build(&self) -> RunTree {
-            build(&self.events, SPAWN, 0)
+            build(&self.events, SPAWN, 0, None)
         }
     }
 
@@ -874,6 +950,89 @@ pub(crate) mod tests {
         assert!(hangs.incomplete);
         assert!((hangs.inclusive_ms() - 459.0).abs() < 1e-9);
         assert!((run.total_ms - 500.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_killed_run_ends_when_the_harness_saw_it_die() {
+        // init.el loops: its last flushed event is at 41 ms, the harness
+        // killed it at 3000 ms.
+        let mut s = Script::new(30);
+        s.mark(40, "init")
+            .enter(40, "load", "/cfg/init", "load")
+            .file(41, "/cfg/init.el");
+        let run = build(&s.events, SPAWN, 0, Some(SPAWN + 3000 * MS));
+        assert!(!run.settled);
+        assert!(run.exited_during.is_none());
+        let init = find(&run.phases, "init").unwrap();
+        let file = &init.children[0];
+        assert!(file.incomplete);
+        assert!(
+            (file.inclusive_ms() - 2960.0).abs() < 1e-9,
+            "{}",
+            file.inclusive_ms()
+        );
+        assert!((run.total_ms - 3000.0).abs() < 1e-9, "{}", run.total_ms);
+        // The same stream read without the harness's time ends at its
+        // last event.
+        assert!((s.build().total_ms - 41.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_configuration_that_exits_by_itself_ends_at_its_exit_mark() {
+        let mut s = Script::new(30);
+        s.mark(32, "early-init")
+            .mark(34, "early-init-done")
+            .mark(40, "before-init")
+            .mark(50, "init")
+            .enter(50, "load", "/cfg/init", "load")
+            .file(51, "/cfg/init.el")
+            .mark(70, "exit");
+        let run = build(&s.events, SPAWN, 0, Some(SPAWN + 90 * MS));
+        assert!(!run.settled);
+        assert_eq!(run.exited_during.as_deref(), Some("init"));
+        let file = find(&run.phases, "init").unwrap().children[0].clone();
+        assert_eq!(file.name, "init");
+        assert!((file.inclusive_ms() - 20.0).abs() < 1e-9);
+        assert!((run.total_ms - 70.0).abs() < 1e-9, "{}", run.total_ms);
+    }
+
+    #[test]
+    fn calibration_events_never_reach_the_tree() {
+        // Start-up stalled inside init.el (a question), then the probe
+        // calibrated itself with init.el still open.
+        let mut s = Script::new(30);
+        s.mark(40, "init")
+            .enter(40, "load", "/cfg/init", "load")
+            .file(40, "/cfg/init.el");
+        for i in 0..50 {
+            s.enter(3000 + i, "load", CALIBRATION_FILE, "")
+                .leave(3000 + i);
+            s.events.push(Event::Loaded {
+                t: SPAWN + (3000 + i) * MS,
+                path: CALIBRATION_FILE.into(),
+                gc: 0,
+                gcs: 0.0,
+            });
+            s.mark(3000 + i, "calibration");
+        }
+        s.mark(2990, "settled");
+        let run = s.build();
+        let init = find(&run.phases, "init").unwrap();
+        let file = &init.children[0];
+        assert!(file.children.is_empty(), "{:?}", file.children);
+        assert!(file.incomplete);
+        assert_eq!(file.end, SPAWN + 2990 * MS, "closed at the settled mark");
+    }
+
+    #[test]
+    fn a_child_clock_before_the_spawn_is_reported() {
+        let mut s = Script::new(10);
+        if let Some(Event::Start { first_lisp, .. }) = s.events.first_mut() {
+            *first_lisp = SPAWN - 5 * MS;
+        }
+        s.mark(20, "settled");
+        assert_eq!(s.build().clock_skew_ms, Some(5.0));
+        assert_eq!(typical(150).build().clock_skew_ms, None);
     }
 
     #[test]
@@ -1082,7 +1241,7 @@ pub(crate) mod tests {
                 threshold: None,
             },
         ];
-        let run = build(&events, SPAWN, real0);
+        let run = build(&events, SPAWN, real0, None);
         assert!((run.total_ms - 90.0).abs() < 1e-6, "{}", run.total_ms);
         assert!((run.phases[0].inclusive_ms() - 20.0).abs() < 1e-6);
     }
