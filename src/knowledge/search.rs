@@ -5,12 +5,13 @@
 use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::query::Scorer;
 use tantivy::query::{
     BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, PhrasePrefixQuery, PhraseQuery,
     Query as TantivyQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
-use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument};
+use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, TERMINATED};
 
 use super::query::{self, Atom, FieldName};
 use super::schema::{self, Fields, KIND_FILE, KIND_SECTION};
@@ -1004,45 +1005,52 @@ fn spread(
 ) -> Result<Vec<SpreadNote>> {
     let scoring = EnableScoring::enabled_from_searcher(searcher);
     let readers = searcher.segment_readers();
-    let mut weights = Vec::with_capacity(required.len());
-    let mut order = Vec::with_capacity(required.len());
-    for (i, q) in required.iter().enumerate() {
+    // Each query's scorer on each segment, with an estimate of its matches.
+    let mut groups: Vec<(u64, Vec<Box<dyn Scorer>>)> = Vec::with_capacity(required.len());
+    for q in required {
         let q = conjunction(std::slice::from_ref(q), excluded, None);
         let weight = q.weight(scoring).map_err(read_error)?;
+        let mut scorers = Vec::with_capacity(readers.len());
         let mut estimate = 0u64;
+        let mut empty = true;
         for reader in readers {
             let scorer = weight.scorer(reader, 1.0).map_err(read_error)?;
+            // A scorer starts on its first match (size hints are estimates).
+            empty &= scorer.doc() == TERMINATED;
             estimate += u64::from(scorer.size_hint());
+            scorers.push(scorer);
         }
-        weights.push(weight);
-        order.push((estimate, i));
+        if empty {
+            // Nothing matches this query: no note matches them all.
+            return Ok(Vec::new());
+        }
+        groups.push((estimate, scorers));
     }
-    order.sort_unstable();
+    groups.sort_by_key(|(estimate, _)| *estimate);
     let mut notes: HashMap<u64, SpreadNote> = HashMap::new();
-    for (round, &(_, i)) in order.iter().enumerate() {
-        // File key -> (best score, its document, best section).
+    for (round, (_, scorers)) in groups.iter_mut().enumerate() {
+        // File key -> the note's best score for this query, and where.
         let mut best: HashMap<u64, SpreadNote> = HashMap::new();
-        for (segment_ord, reader) in (0u32..).zip(readers) {
+        for ((segment_ord, reader), scorer) in (0u32..).zip(readers).zip(scorers.iter_mut()) {
             let fast = reader.fast_fields();
             let keys = fast.u64("file").map_err(read_error)?;
             let kinds = fast.u64("kind").map_err(read_error)?;
             let alive = reader.alive_bitset();
-            weights[i]
-                .for_each(reader, &mut |doc, score| {
-                    if alive.is_some_and(|a| a.is_deleted(doc)) {
-                        return;
-                    }
-                    let Some(key) = keys.first(doc) else {
-                        return;
-                    };
-                    let wanted = if round == 0 {
-                        !found.contains(&key)
-                    } else {
-                        notes.contains_key(&key)
-                    };
-                    if !wanted {
-                        return;
-                    }
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                let wanted = if alive.is_some_and(|a| a.is_deleted(doc)) {
+                    None
+                } else {
+                    keys.first(doc).filter(|key| {
+                        if round == 0 {
+                            !found.contains(key)
+                        } else {
+                            notes.contains_key(key)
+                        }
+                    })
+                };
+                if let Some(key) = wanted {
+                    let score = scorer.score();
                     let address = DocAddress::new(segment_ord, doc);
                     let e = best.entry(key).or_insert(SpreadNote {
                         score: f32::MIN,
@@ -1058,8 +1066,9 @@ fn spread(
                     {
                         e.section = Some((score, address));
                     }
-                })
-                .map_err(read_error)?;
+                }
+                doc = scorer.advance();
+            }
         }
         if round == 0 {
             notes = best;
