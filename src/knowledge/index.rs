@@ -160,7 +160,8 @@ pub struct Status {
     pub bytes: u64,
     /// The last update, if any.
     pub last: Option<LastUpdate>,
-    /// Whether the index is new and empty (never updated).
+    /// Whether the index needs a build before searching (see
+    /// [`KnowledgeIndex::is_fresh`]).
     pub fresh: bool,
 }
 
