@@ -115,10 +115,26 @@ always reindexes that note."
 (defvar artisan-knowledge--idle-timer nil
   "Idle timer of `artisan-knowledge-idle-update'.")
 
+(defun artisan-knowledge--check-option (symbol valid what)
+  "Signal a `user-error' unless the value of SYMBOL satisfies VALID.
+WHAT describes a valid value, as in \"a list of directory names\"."
+  (let ((value (symbol-value symbol)))
+    (unless (funcall valid value)
+      (user-error "`%s' must be %s, not %S" symbol what value))))
+
+(defun artisan-knowledge--string-list-p (value)
+  "Return non-nil if VALUE is a list of strings."
+  (and (proper-list-p value) (not (memq nil (mapcar #'stringp value)))))
+
 (defun artisan-knowledge-root-directories ()
   "Return the note directories to index, as absolute directory names.
 This is `artisan-knowledge-roots', or by default `org-directory'
-and `org-roam-directory' when they are set and exist."
+and `org-roam-directory' when they are set and exist.  Signal a
+`user-error' when `artisan-knowledge-roots' is not a list of
+directory names."
+  (artisan-knowledge--check-option 'artisan-knowledge-roots
+                                   #'artisan-knowledge--string-list-p
+                                   "a list of directory names")
   (let ((roots (or artisan-knowledge-roots
                    (delq nil (list (bound-and-true-p org-directory)
                                    (bound-and-true-p org-roam-directory)))))
@@ -130,19 +146,35 @@ and `org-roam-directory' when they are set and exist."
           (unless (member dir result) (push dir result)))))))
 
 (defun artisan-knowledge--extensions ()
-  "Return the extensions to index."
-  (append artisan-knowledge-extensions
-          (and artisan-knowledge-index-code artisan-knowledge-code-extensions)))
+  "Return the extensions to index, without leading dots."
+  (artisan-knowledge--check-option 'artisan-knowledge-extensions
+                                   #'artisan-knowledge--string-list-p
+                                   "a list of extensions such as \"org\"")
+  (artisan-knowledge--check-option 'artisan-knowledge-code-extensions
+                                   #'artisan-knowledge--string-list-p
+                                   "a list of extensions such as \"py\"")
+  (delete-dups
+   (mapcar (lambda (e) (string-remove-prefix "." e))
+           (append artisan-knowledge-extensions
+                   (and artisan-knowledge-index-code
+                        artisan-knowledge-code-extensions)))))
+
+(defun artisan-knowledge--keyword (word)
+  "Return the TODO keyword WORD without a fast-access key such as \"(t)\"."
+  (replace-regexp-in-string "(.*\\'" "" word))
 
 (defun artisan-knowledge--todo-keywords ()
   "Return the TODO keywords for the parser."
-  (or artisan-knowledge-todo-keywords
+  (artisan-knowledge--check-option 'artisan-knowledge-todo-keywords
+                                   #'artisan-knowledge--string-list-p
+                                   "a list of keywords such as \"TODO\"")
+  (or (delete "" (mapcar #'artisan-knowledge--keyword artisan-knowledge-todo-keywords))
       (and (boundp 'org-todo-keywords)
            (let (words)
              (dolist (seq org-todo-keywords)
                (dolist (w (cdr-safe seq))
                  (when (and (stringp w) (not (string= w "|")))
-                   (push (replace-regexp-in-string "(.*\\'" "" w) words))))
+                   (push (artisan-knowledge--keyword w) words))))
              (nreverse words)))
       '("TODO" "DONE")))
 
@@ -160,6 +192,13 @@ and `org-roam-directory' when they are set and exist."
   "Return the index of the current configuration, opening it if needed.
 Signal `artisan-index-error' when the roots are missing."
   (artisan-module-ensure)
+  (artisan-knowledge--check-option 'artisan-knowledge-exclude
+                                   #'artisan-knowledge--string-list-p
+                                   "a list of globs such as \"*.draft.org\"")
+  (artisan-knowledge--check-option 'artisan-knowledge-max-file-size
+                                   #'natnump "a whole number of bytes")
+  (artisan-knowledge--check-option 'artisan-data-directory
+                                   #'stringp "a directory name")
   (let* ((roots (artisan-knowledge-root-directories))
          (data (expand-file-name artisan-data-directory))
          (key (list roots data (artisan-knowledge--extensions)
@@ -167,7 +206,12 @@ Signal `artisan-index-error' when the roots are missing."
                     (artisan-knowledge--todo-keywords))))
     (artisan-knowledge--check-roots roots)
     (unless (equal key (car artisan-knowledge--index))
-      (make-directory data t)
+      (condition-case err
+          (make-directory data t)
+        (file-error
+         (signal 'artisan-index-error
+                 (list (format "Cannot create `artisan-data-directory' %s: %s"
+                               data (error-message-string err))))))
       (setq artisan-knowledge--index
             (cons key (apply #'artisan--index-open key))))
     (cdr artisan-knowledge--index)))
@@ -222,15 +266,35 @@ but every note is parsed and indexed again."
 (defvar artisan-knowledge--built nil
   "The index handle last known to have been built (not fresh).")
 
-(defun artisan-knowledge-ensure-built ()
-  "Build the index first if it has never been built, blocking with progress.
-Cheap once the index is known to be built: searches call it on
-every keystroke."
+(defconst artisan-knowledge--first-build "Indexing notes for the first time"
+  "What the first build of the index is called in messages.")
+
+(defun artisan-knowledge-ensure-built (&optional background)
+  "Build the index first if it needs it, and return non-nil once it is built.
+The index needs a build when no update of the whole index ever
+completed (saving single notes does not count), or when the notes
+were indexed with other TODO keywords.  This blocks with progress
+\(\[keyboard-quit] cancels), unless BACKGROUND is non-nil and Emacs is
+interactive: then the build runs in the background, a message says
+so, and the return value is nil.  Cheap once the index is known to
+be built."
   (let ((index (artisan-knowledge-index)))
-    (unless (eq index artisan-knowledge--built)
-      (when (artisan--index-fresh index)
-        (artisan-knowledge--update 'changed nil t "Indexing notes for the first time"))
-      (setq artisan-knowledge--built index))))
+    (cond
+     ((eq index artisan-knowledge--built) t)
+     ((not (artisan--index-fresh index))
+      (setq artisan-knowledge--built index)
+      t)
+     ((and background (not noninteractive))
+      (if artisan-knowledge--update-job
+          (message "The notes index is being built; search again when it is done")
+        (artisan-knowledge--update 'changed nil nil artisan-knowledge--first-build)
+        (message "%s in the background; search again when it is done"
+                 artisan-knowledge--first-build))
+      nil)
+     (t
+      (artisan-knowledge--update 'changed nil t artisan-knowledge--first-build)
+      (setq artisan-knowledge--built index)
+      t))))
 
 (defface artisan-match
   '((t :inherit match))
@@ -238,7 +302,8 @@ every keystroke."
   :group 'artisan-knowledge)
 
 (defun artisan-knowledge--highlight (snippet highlights)
-  "Return SNIPPET with `artisan-match' on the character ranges HIGHLIGHTS."
+  "Return a copy of SNIPPET with the face `artisan-match' on some ranges.
+HIGHLIGHTS is a list of (FROM . TO) character ranges."
   (let ((s (copy-sequence snippet)))
     (dolist (h highlights s)
       (when (and (<= 0 (car h)) (<= (car h) (cdr h)) (<= (cdr h) (length s)))
@@ -277,7 +342,9 @@ for the interactive commands, which call it on every keystroke."
                              (plist-get r :snippet) (plist-get r :highlights))))))
 
 (defun artisan-knowledge-note-file-p (file)
-  "Return non-nil if FILE is a note under the index roots."
+  "Return non-nil if FILE has a note's extension and is under an index root.
+The native side decides whether the walk would index it (hidden,
+ignored and excluded folders are not)."
   (and file
        (member (downcase (or (file-name-extension file) ""))
                (mapcar #'downcase (artisan-knowledge--extensions)))

@@ -91,6 +91,9 @@
 (defvar artisan-search--last nil
   "The last query and its candidates, as (QUERY . CANDIDATES).")
 
+(defvar artisan-search--error nil
+  "The candidate showing the last query's error, if it had one.")
+
 ;;;; Candidates
 
 (defun artisan-search--location (hit)
@@ -149,8 +152,9 @@ the heading line itself, which HEAD already shows."
                          (artisan-knowledge-search query artisan-search-limit
                                                    artisan-search-max-per-file))
                (artisan-query-error
-                (list (propertize (concat "Query error: " (cadr err))
-                                  'face 'error 'artisan-error t)))))))
+                (let ((shown (concat "Query error: " (cadr err))))
+                  (setq artisan-search--error shown)
+                  (list (propertize shown 'face 'error 'artisan-error t))))))))
       (setq artisan-search--last (cons query candidates))
       candidates)))
 
@@ -244,7 +248,8 @@ input changes, and consult's jump preview."
 Return the chosen result plist (a marker when consult previewed
 it), or the typed query string when no result was chosen."
   (clrhash artisan-search--hits)
-  (setq artisan-search--last nil)
+  (setq artisan-search--last nil
+        artisan-search--error nil)
   (let* ((choice
           (cond
            ((and artisan-search-use-consult (fboundp 'consult--read)
@@ -267,9 +272,14 @@ it), or the typed query string when no result was chosen."
                          completion-category-overrides)))
               (completing-read prompt #'artisan-search--table nil nil initial
                                'artisan-search-history))))))
-    (if (stringp choice)
-        (or (gethash choice artisan-search--hits) choice)
-      choice)))
+    (cond
+     ((not (stringp choice)) choice)
+     ((gethash choice artisan-search--hits))
+     ;; The candidate that shows a malformed query is no query to run.
+     ((and artisan-search--error
+           (equal (substring-no-properties choice) artisan-search--error))
+      (user-error "%s" artisan-search--error))
+     (t choice))))
 
 ;;;###autoload
 (defun artisan-search (&optional initial)
@@ -281,10 +291,18 @@ the query syntax (\"phrases\", OR, -exclude, title: tag: path:
 ext: id: todo:).  Choosing a candidate visits its file at the
 line and column of the match.  If you confirm text that is not a
 candidate, its results are shown with `artisan-search-results'.
-INITIAL is the initial input; interactively, the active region."
+INITIAL is the initial input; interactively, the active region.
+When the index was never built, this starts building it in the
+background instead, with progress in the echo area: search again
+when it is done."
   (interactive (list (and (use-region-p)
                           (buffer-substring-no-properties (region-beginning) (region-end)))))
-  (artisan-knowledge-ensure-built)
+  ;; A first build runs in the background; searching waits for it.
+  (when (artisan-knowledge-ensure-built 'background)
+    (artisan-search--choose initial)))
+
+(defun artisan-search--choose (initial)
+  "Read a search candidate, starting from INITIAL, and act on it."
   (let ((choice (artisan-search--read "Search notes: " initial)))
     (cond ((consp choice) (artisan-search-visit choice))
           ((markerp choice)             ; from consult's preview lookup
@@ -301,7 +319,9 @@ INITIAL is the initial input; interactively, the active region."
   "The query shown in an `artisan-search-results-mode' buffer.")
 
 (defconst artisan-search-results--regexp
-  '(artisan-search "^\\([^:\n]+\\):\\([0-9]+\\):\\([0-9]+\\): " 1 2 3 0)
+  ;; The file is the shortest text before ":LINE:COLUMN: ", so that
+  ;; file names may hold colons ("2024-01-01 10:30 standup.org").
+  '(artisan-search "^\\([^\n]+?\\):\\([0-9]+\\):\\([0-9]+\\): " 1 2 3 0)
   "How `compilation-mode' finds locations in the results buffer.")
 
 (define-compilation-mode artisan-search-results-mode "Artisan-Search"
@@ -316,6 +336,9 @@ again, \\[quit-window] quits.
   (setq-local compilation-error-face 'compilation-info)
   ;; Results are info-level messages, which next-error skips by default.
   (setq-local compilation-skip-threshold 0)
+  ;; Columns count characters, not screen columns: a tab or a wide
+  ;; character before the match must not move the landing place.
+  (setq-local compilation-error-screen-columns nil)
   (setq-local revert-buffer-function #'artisan-search-results--revert))
 
 (defun artisan-search-results--revert (&rest _)
@@ -350,14 +373,21 @@ again, \\[quit-window] quits.
   "Show the results of the notes search QUERY in a `next-error' buffer.
 The buffer is in `artisan-search-results-mode': \\[next-error]
 visits the results in turn, \\[revert-buffer] reruns the query;
-save it with \\[write-file] to keep it."
+save it with \\[write-file] to keep it.  Return the buffer.  When
+the index was never built, it is built first; interactively, in the
+background instead, and the return value is nil."
   (interactive (list (read-string "Search notes (results buffer): "
                                   (and (use-region-p)
                                        (buffer-substring-no-properties
                                         (region-beginning) (region-end)))
                                   'artisan-search-history)))
   (cl-check-type query string)
-  (artisan-knowledge-ensure-built)
+  ;; Interactively, a first build runs in the background instead.
+  (when (artisan-knowledge-ensure-built (called-interactively-p 'interactive))
+    (artisan-search-results--show query)))
+
+(defun artisan-search-results--show (query)
+  "Show the results of QUERY in its results buffer and return the buffer."
   (let ((buffer (get-buffer-create (format "*artisan-search: %s*" query))))
     (with-current-buffer buffer
       (artisan-search-results-mode)

@@ -192,7 +192,11 @@ fn index_search<'e>(
     list(env, &values)
 }
 
-/// Return t if INDEX has never been updated and holds no notes.
+/// Return t if INDEX needs a build before searching.
+///
+/// That is when no update of the whole index ever completed (saving
+/// single notes does not count), or when its notes were parsed with
+/// other TODO keywords.
 #[defun]
 fn index_fresh(index: &IndexHandle) -> Result<bool> {
     Ok(index.index.is_fresh())

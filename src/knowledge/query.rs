@@ -4,7 +4,8 @@
 //! emacs config        both words (AND)
 //! "keyboard macro"    a phrase
 //! vertico OR ivy      either word; OR binds tighter than the implicit AND
-//! -draft              exclude a word (or -"a phrase", -tag:x)
+//! -draft              exclude a word (or -"a phrase", -tag:x); NOT draft too
+//! emacs AND config    AND is what words do anyway
 //! title:emacs tag:cooking path:daily ext:md id:8f2c… todo:TODO
 //! ```
 //!
@@ -97,9 +98,22 @@ enum Token {
     Item { negated: bool, atom: Atom },
 }
 
+/// At most this many words, phrases and filters in one query: a pasted
+/// page of text is a mistake, and would take seconds to run.
+pub const MAX_ITEMS: usize = 64;
+
 /// Parses a query string.  An empty (or blank) query gives an empty [`Query`].
 pub fn parse(input: &str) -> Result<Query> {
     let tokens = lex(input)?;
+    let items = tokens
+        .iter()
+        .filter(|t| matches!(t, Token::Item { .. }))
+        .count();
+    if items > MAX_ITEMS {
+        return Err(Error::query(format!(
+            "The query has {items} words; search for at most {MAX_ITEMS}"
+        )));
+    }
     let mut query = Query::default();
     let mut pending_or = false;
     for (i, token) in tokens.iter().enumerate() {
@@ -151,18 +165,21 @@ fn lex(input: &str) -> Result<Vec<Token>> {
     let at_end = |i: usize| i >= chars.len() && !ends_with_space;
     let mut tokens = Vec::new();
     let mut i = 0;
+    // After NOT: the next item is excluded.
+    let mut not = false;
     while i < chars.len() {
         if chars[i].is_whitespace() {
             i += 1;
             continue;
         }
-        let negated = chars[i] == '-';
-        if negated {
+        let dash = chars[i] == '-';
+        if dash {
             i += 1;
             if i >= chars.len() || chars[i].is_whitespace() {
                 return Err(Error::query("Nothing to exclude after \"-\" (write -word)"));
             }
         }
+        let negated = dash || std::mem::take(&mut not);
         if chars[i] == '"' {
             let (phrase, next) = quoted(&chars, i)?;
             i = next;
@@ -182,6 +199,13 @@ fn lex(input: &str) -> Result<Vec<Token>> {
             i += 1;
         }
         let run: String = chars[start..i].iter().collect();
+        if !negated && (run == "NOT" || run == "AND") {
+            // NOT excludes the next item; AND is what words do anyway.
+            if run == "NOT" {
+                not = true;
+            }
+            continue;
+        }
         let field = run
             .split_once(':')
             .and_then(|(name, _)| FieldName::parse(name).map(|f| (f, name.to_string())));
@@ -191,6 +215,12 @@ fn lex(input: &str) -> Result<Vec<Token>> {
                 return Err(Error::query(format!(
                     "{name}: needs a value (for example {name}:{})",
                     example(field)
+                )));
+            }
+            if chars[value_start] == '-' {
+                let rest: String = chars[value_start + 1..i].iter().collect();
+                return Err(Error::query(format!(
+                    "To exclude, put the minus before the field: -{name}:{rest}"
                 )));
             }
             let (value, quoted_value) = if chars[value_start] == '"' {
@@ -203,8 +233,9 @@ fn lex(input: &str) -> Result<Vec<Token>> {
             if value.trim().is_empty() {
                 return Err(Error::query(format!("{name}: needs a value")));
             }
-            let prefix =
-                !quoted_value && at_end(i) && matches!(field, FieldName::Title | FieldName::Path);
+            let prefix = !quoted_value
+                && at_end(i)
+                && matches!(field, FieldName::Title | FieldName::Path | FieldName::Tag);
             tokens.push(Token::Item {
                 negated,
                 atom: Atom::Field {
@@ -224,6 +255,11 @@ fn lex(input: &str) -> Result<Vec<Token>> {
                 },
             });
         }
+    }
+    if not {
+        return Err(Error::query(
+            "Nothing to exclude after NOT (write NOT word)",
+        ));
     }
     Ok(tokens)
 }
@@ -321,6 +357,50 @@ mod tests {
         assert_eq!(q.excluded, vec![f(FieldName::Tag, "old", false)]);
         let q = parse("title:ema").unwrap();
         assert_eq!(q.required, vec![vec![f(FieldName::Title, "ema", true)]]);
+        // Tags complete while typing too.
+        let q = parse("tag:coo").unwrap();
+        assert_eq!(q.required, vec![vec![f(FieldName::Tag, "coo", true)]]);
+        let q = parse("tag:coo ").unwrap();
+        assert_eq!(q.required, vec![vec![f(FieldName::Tag, "coo", false)]]);
+    }
+
+    #[test]
+    fn not_excludes_and_and_is_implicit() {
+        let q = parse("emacs AND vim NOT draft").unwrap();
+        assert_eq!(
+            q.required,
+            vec![vec![word("emacs", false)], vec![word("vim", false)]]
+        );
+        assert_eq!(q.excluded, vec![word("draft", true)]);
+        let q = parse("NOT tag:old emacs ").unwrap();
+        assert_eq!(q.required, vec![vec![word("emacs", false)]]);
+        assert_eq!(
+            q.excluded,
+            vec![Atom::Field {
+                field: FieldName::Tag,
+                value: "old".into(),
+                prefix: false
+            }]
+        );
+        assert!(parse("emacs NOT")
+            .unwrap_err()
+            .message
+            .contains("after NOT"));
+    }
+
+    #[test]
+    fn a_minus_inside_a_field_says_where_it_goes() {
+        let e = parse("title:-emacs").unwrap_err();
+        assert!(e.message.contains("-title:emacs"), "{}", e.message);
+    }
+
+    #[test]
+    fn too_many_words_are_refused_with_the_limit() {
+        let long = "word ".repeat(MAX_ITEMS + 1);
+        let e = parse(&long).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Query);
+        assert!(e.message.contains("at most 64"), "{}", e.message);
+        assert!(parse(&"word ".repeat(MAX_ITEMS)).is_ok());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use tantivy::Index;
 
 /// Bumped whenever the schema or the analysis changes; a different version
 /// makes a new index directory and a full rebuild.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name of the analyzer for text fields: words, lower-cased, accents folded.
 pub const TEXT_ANALYZER: &str = "artisan_text";
@@ -88,6 +88,18 @@ pub struct Fields {
     /// The note's metadata and links as JSON (file documents), stored only:
     /// what the link graph is built from.
     pub note: Field,
+    /// xxh3 of the absolute path (both kinds): groups a note's documents
+    /// across segments when a query's words are spread over its sections.
+    pub file: Field,
+    /// Every tag that applies, file tags included (file tags on file
+    /// documents): what `-tag:` excludes.
+    pub scope_tag: Field,
+    /// The IDs a document belongs to: the file's, its ancestor headings'
+    /// and its own: what `-id:` excludes.
+    pub scope_id: Field,
+    /// 0-based column (in characters) of the title in its line (file
+    /// documents), for titles that are not in the preamble's text.
+    pub title_column: Field,
 }
 
 /// Builds the schema and returns it with the field handles.
@@ -131,7 +143,7 @@ pub fn build() -> (Schema, Fields) {
         note_tag: b.add_text_field("note_tag", keyword.clone()),
         all_tags: b.add_text_field("all_tags", STORED),
         id: b.add_text_field("id", STRING | STORED),
-        todo: b.add_text_field("todo", keyword),
+        todo: b.add_text_field("todo", keyword.clone()),
         todo_raw: b.add_text_field("todo_raw", STORED),
         line: b.add_u64_field("line", STORED),
         body_line: b.add_u64_field("body_line", STORED),
@@ -140,6 +152,10 @@ pub fn build() -> (Schema, Fields) {
         size: b.add_u64_field("size", FAST),
         hash: b.add_u64_field("hash", FAST),
         note: b.add_text_field("note", STORED),
+        file: b.add_u64_field("file", FAST),
+        scope_tag: b.add_text_field("scope_tag", keyword),
+        scope_id: b.add_text_field("scope_id", STRING),
+        title_column: b.add_u64_field("title_column", STORED),
     };
     (b.build(), fields)
 }
@@ -179,6 +195,11 @@ pub fn tokens(text: &str) -> Vec<String> {
         out.push(stream.token().text.clone());
     }
     out
+}
+
+/// The `file` key of a path.
+pub fn file_key(path: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(path.as_bytes())
 }
 
 /// Folds a tag or TODO keyword the way the keyword analyzer does.

@@ -4,17 +4,18 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::query::Scorer;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhrasePrefixQuery, PhraseQuery,
+    BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, PhrasePrefixQuery, PhraseQuery,
     Query as TantivyQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
-use tantivy::{DocAddress, Searcher, TantivyDocument};
+use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, TERMINATED};
 
 use super::query::{self, Atom, FieldName};
 use super::schema::{self, Fields, KIND_FILE, KIND_SECTION};
-use crate::error::{Error, Result, ResultExt};
+use crate::error::{Error, Result};
 
 /// How a search runs.
 #[derive(Debug, Clone)]
@@ -408,12 +409,15 @@ impl Builder<'_> {
     }
 
     /// Text in a set of (field, boost, positions), any field matching.
+    /// `located`: the words are looked for in a hit's text to find its
+    /// line and snippet (words, phrases and titles; not paths).
     fn text_query(
         &mut self,
         fields: &[(Field, f32, bool)],
         text: &str,
         prefix: bool,
         phrase: bool,
+        located: bool,
     ) -> Option<Clauses> {
         let tokens = schema::tokens(text);
         if tokens.is_empty() {
@@ -446,10 +450,12 @@ impl Builder<'_> {
                 (t.clone(), mode)
             })
             .collect();
-        if units.len() == 1 {
-            self.matcher.terms.extend(units);
-        } else {
-            self.matcher.phrases.push(units);
+        if located {
+            if units.len() == 1 {
+                self.matcher.terms.extend(units);
+            } else {
+                self.matcher.phrases.push(units);
+            }
         }
         let mut out = Vec::new();
         for &(field, boost, positions) in fields {
@@ -464,7 +470,7 @@ impl Builder<'_> {
         let saved = (self.matcher.terms.len(), self.matcher.phrases.len());
         let q: Option<Box<dyn TantivyQuery>> = match atom {
             Atom::Word { text, prefix } => {
-                let mut clauses = self.text_query(&text_fields(&f), text, *prefix, false)?;
+                let mut clauses = self.text_query(&text_fields(&f), text, *prefix, false, true)?;
                 // A word also matches a tag of the note.
                 let tag = schema::fold_keyword(text);
                 if !tag.is_empty() {
@@ -473,7 +479,7 @@ impl Builder<'_> {
                 Some(Box::new(BooleanQuery::new(clauses)))
             }
             Atom::Phrase(text) => self
-                .text_query(&text_fields(&f), text, false, true)
+                .text_query(&text_fields(&f), text, false, true, true)
                 .map(|c| Box::new(BooleanQuery::new(c)) as Box<dyn TantivyQuery>),
             Atom::Field {
                 field,
@@ -490,12 +496,28 @@ impl Builder<'_> {
                         value,
                         *prefix,
                         false,
+                        true,
                     )
                     .map(|c| Box::new(BooleanQuery::new(c)) as Box<dyn TantivyQuery>),
                 FieldName::Path => self
-                    .text_query(&[(f.path_text, 1.0, false)], value, *prefix, false)
+                    .text_query(&[(f.path_text, 1.0, false)], value, *prefix, false, false)
                     .map(|c| Box::new(BooleanQuery::new(c)) as Box<dyn TantivyQuery>),
-                FieldName::Tag => Some(self.term(f.tag, &schema::fold_keyword(value))),
+                // An excluded tag or ID leaves out everything it applies
+                // to: a file tag or ID the whole note, a heading's its subtree.
+                FieldName::Tag if !positive => {
+                    Some(self.term(f.scope_tag, &schema::fold_keyword(value)))
+                }
+                FieldName::Id if !positive => Some(self.term(f.scope_id, value.trim())),
+                FieldName::Tag => {
+                    let tag = schema::fold_keyword(value);
+                    if *prefix && !tag.is_empty() {
+                        let mut clauses = Vec::new();
+                        self.token_in_field(&mut clauses, f.tag, 1.0, &tag, &Mode::Prefix);
+                        Some(Box::new(BooleanQuery::new(clauses)) as Box<dyn TantivyQuery>)
+                    } else {
+                        Some(self.term(f.tag, &tag))
+                    }
+                }
                 FieldName::Todo => Some(self.term(f.todo, &schema::fold_keyword(value))),
                 FieldName::Ext => {
                     Some(self.term(f.ext, &value.trim_start_matches('.').to_ascii_lowercase()))
@@ -574,14 +596,14 @@ struct Stored {
     body: String,
     body_line: u32,
     line: u32,
+    /// Column of the title in its line, when the title is written there.
+    title_column: Option<u32>,
     todo: Option<String>,
     tags: Vec<String>,
 }
 
 fn stored(searcher: &Searcher, f: &Fields, address: DocAddress) -> Result<Stored> {
-    let doc: TantivyDocument = searcher
-        .doc(address)
-        .or_kind(crate::error::Kind::Index, "Reading a search result")?;
+    let doc: TantivyDocument = searcher.doc(address).map_err(read_error)?;
     let text = |field: Field| {
         doc.get_first(field)
             .and_then(|v| v.as_str())
@@ -607,6 +629,10 @@ fn stored(searcher: &Searcher, f: &Fields, address: DocAddress) -> Result<Stored
         body: text(f.body),
         body_line: u32::try_from(number(f.body_line)).unwrap_or(1).max(1),
         line: u32::try_from(number(f.line)).unwrap_or(1).max(1),
+        title_column: doc
+            .get_first(f.title_column)
+            .and_then(|v| v.as_u64())
+            .and_then(|c| u32::try_from(c).ok()),
         todo: (!todo.is_empty()).then_some(todo),
         tags: all(f.all_tags),
     })
@@ -760,6 +786,31 @@ impl Columns {
     }
 }
 
+/// A failure to read the index while searching: its files are damaged.
+pub fn read_error(e: impl std::fmt::Display) -> Error {
+    Error::index(format!(
+        "The index cannot be read ({e}); rebuild it with M-x artisan-index-rebuild"
+    ))
+}
+
+/// The hits of a search as they are collected, best first.
+struct Collected {
+    hits: Vec<Hit>,
+    per_file: HashMap<String, usize>,
+    files_shown: HashSet<String>,
+    places: HashSet<(String, u32)>,
+}
+
+impl Collected {
+    /// Adds `hit` unless its place is already shown: a note hit placed on
+    /// a line a section hit already shows (or the reverse) is the same result.
+    fn push(&mut self, hit: Hit) {
+        if self.places.insert((hit.file.clone(), hit.line)) {
+            self.hits.push(hit);
+        }
+    }
+}
+
 fn run(
     searcher: &Searcher,
     f: &Fields,
@@ -778,186 +829,268 @@ fn run(
         return Ok(Vec::new());
     }
     let matcher = builder.matcher;
-    let query = conjunction(&required, &excluded, None);
-
-    // Best documents by BM25 (pruned with block-max WAND), then a gentle
-    // recency boost reranks them.
-    let fetch = options
-        .limit
-        .saturating_mul(2)
-        .saturating_add(10)
-        .min(100_000);
-    let top = searcher
-        .search(query.as_ref(), &TopDocs::with_limit(fetch).order_by_score())
-        .map_err(|e| Error::query(format!("The search failed: {e}")))?;
+    // Only filters on what belongs to a note as a whole (title:, path:,
+    // ext:): each note once, not each of its sections.
+    let notes_only = parsed.required.iter().flatten().all(|a| {
+        matches!(
+            a,
+            Atom::Field {
+                field: FieldName::Title | FieldName::Path | FieldName::Ext,
+                ..
+            }
+        )
+    });
+    let files = notes_only.then(|| {
+        Box::new(TermQuery::new(
+            Term::from_field_u64(f.kind, KIND_FILE),
+            IndexRecordOption::Basic,
+        )) as Box<dyn TantivyQuery>
+    });
+    let query = conjunction(&required, &excluded, files);
     let columns = Columns::new(searcher);
-    let mut ranked: Vec<(f32, DocAddress, u64, String)> = top
-        .into_iter()
-        .map(|(score, a)| {
-            (
-                score * recency(options.now, columns.mtime(a)),
-                a,
-                columns.kind(a),
-                columns.path(a),
-            )
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-
     // Queries on heading attributes (tag:, todo:, id:) with no words land
     // on each matching heading.
     let on_headings = matcher.is_empty();
-    let mut per_file: HashMap<String, usize> = HashMap::new();
-    let mut hits: Vec<Hit> = Vec::new();
-    let mut seen_files: HashSet<String> = HashSet::new();
-    for (score, address, kind, path) in ranked {
-        if hits.len() >= options.limit {
+
+    // Documents holding every word, best first by BM25 (pruned with
+    // block-max WAND) with a gentle recency boost, fetched in growing
+    // batches until the per-file cap leaves `limit` results or none are left.
+    let mut collected = Collected {
+        hits: Vec::new(),
+        per_file: HashMap::new(),
+        files_shown: HashSet::new(),
+        places: HashSet::new(),
+    };
+    let mut offset = 0;
+    let mut batch = options.limit.saturating_mul(2).saturating_add(10);
+    loop {
+        let top = searcher
+            .search(
+                query.as_ref(),
+                &TopDocs::with_limit(batch)
+                    .and_offset(offset)
+                    .order_by_score(),
+            )
+            .map_err(read_error)?;
+        let fetched = top.len();
+        let mut ranked: Vec<(f32, DocAddress, u64, String)> = top
+            .into_iter()
+            .map(|(score, a)| {
+                (
+                    score * recency(options.now, columns.mtime(a)),
+                    a,
+                    columns.kind(a),
+                    columns.path(a),
+                )
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (score, address, kind, path) in ranked {
+            if collected.hits.len() >= options.limit {
+                break;
+            }
+            let count = collected.per_file.entry(path.clone()).or_default();
+            if options.max_per_file > 0 && *count >= options.max_per_file {
+                continue;
+            }
+            // A file document is the note as a whole (a title, alias, name or
+            // tag match): shown once, and not after its sections.
+            if kind == KIND_FILE && collected.files_shown.contains(&path) {
+                continue;
+            }
+            collected.files_shown.insert(path);
+            *count += 1;
+            let d = stored(searcher, f, address)?;
+            let hit = if kind == KIND_FILE {
+                file_hit(searcher, f, d, score, &matcher, fuzzy)?
+            } else {
+                section_at_match(d, score, &matcher, on_headings, fuzzy)
+            };
+            collected.push(hit);
+        }
+        if collected.hits.len() >= options.limit || fetched < batch {
             break;
         }
-        let count = per_file.entry(path.clone()).or_default();
-        if options.max_per_file > 0 && *count >= options.max_per_file {
-            continue;
-        }
-        // A file document is the note as a whole (a title, alias, name or tag
-        // match): shown once, and not after its sections.
-        if kind == KIND_FILE && !seen_files.insert(path.clone()) {
-            continue;
-        }
-        seen_files.insert(path);
-        *count += 1;
-        let d = stored(searcher, f, address)?;
-        let hit = if kind == KIND_FILE {
-            file_hit(searcher, f, d, score, &matcher, fuzzy)?
-        } else {
-            let located = if on_headings {
-                None
-            } else {
-                locate(&d.body, d.body_line, &matcher)
-            };
-            match located {
-                Some(located) => section_hit(d, score, located, fuzzy),
-                None => {
-                    let first = d.body.lines().next().unwrap_or("").trim().to_string();
-                    let snippet = super::parse::truncate_chars(&first, 160);
-                    let line = d.line;
-                    section_hit(d, score, (line, 0, snippet, Vec::new()), fuzzy)
-                }
-            }
-        };
-        // A note hit placed on a line a section hit already shows (or the
-        // reverse) is the same result.
-        if !hits
-            .iter()
-            .any(|h| h.file == hit.file && h.line == hit.line)
-        {
-            hits.push(hit);
-        }
+        offset += fetched;
+        batch = batch.saturating_mul(4);
     }
+    let mut hits = collected.hits;
 
-    // Words spread over several sections of a note: when the direct hits
-    // do not fill the list, find notes where every word matches somewhere.
+    // Notes whose words are spread over several of their documents (a
+    // word in the title, another in a section; words in two sections):
+    // after the notes with a section holding them all, best first.
     if hits.len() < options.limit && required.len() > 1 {
-        let found: HashSet<String> = hits.iter().map(|h| h.file.clone()).collect();
-        let room = options.limit - hits.len();
-        for path in spread(searcher, f, &columns, &required, &excluded, &found, room)? {
-            let (address, d) = match file_document(searcher, f, &path)? {
-                Some(x) => x,
-                None => continue,
+        let found: HashSet<u64> = hits.iter().map(|h| schema::file_key(&h.file)).collect();
+        let mut notes = spread(searcher, &required, &excluded, &found)?;
+        for n in &mut notes {
+            n.score *= recency(options.now, columns.mtime(n.any));
+        }
+        notes.sort_by(|a, b| b.score.total_cmp(&a.score));
+        notes.truncate(options.limit - hits.len());
+        // Scores stay in order: the best spread note scores at most what
+        // the last direct hit does.
+        let scale = match (hits.last(), notes.first()) {
+            (Some(last), Some(best)) if best.score > last.score && best.score > 0.0 => {
+                last.score / best.score
+            }
+            _ => 1.0,
+        };
+        for n in notes {
+            let score = n.score * scale;
+            let hit = match n.section {
+                Some((_, address)) => {
+                    section_at_match(stored(searcher, f, address)?, score, &matcher, false, fuzzy)
+                }
+                None => file_hit(
+                    searcher,
+                    f,
+                    stored(searcher, f, n.any)?,
+                    score,
+                    &matcher,
+                    fuzzy,
+                )?,
             };
-            let _ = address;
-            let score = hits.last().map_or(1.0, |h| h.score * 0.9);
-            hits.push(file_hit(searcher, f, d, score, &matcher, fuzzy)?);
+            hits.push(hit);
         }
     }
     Ok(hits)
 }
 
-/// The paths (not in `found`) of notes where every `required` query matches
-/// some document of the note and no `excluded` one matches any, at most
-/// `max`.  Starts from the rarest query's documents and checks the others
-/// with small queries restricted to each candidate file.
+/// A hit on a section: at the first match in its text, or on its heading
+/// line when there is none to find (or `on_heading`).
+fn section_at_match(
+    d: Stored,
+    score: f32,
+    matcher: &Matcher,
+    on_heading: bool,
+    fuzzy: bool,
+) -> Hit {
+    let located = if on_heading {
+        None
+    } else {
+        locate(&d.body, d.body_line, matcher)
+    };
+    match located {
+        Some(located) => section_hit(d, score, located, fuzzy),
+        None => {
+            let first = d.body.lines().next().unwrap_or("").trim().to_string();
+            let snippet = super::parse::truncate_chars(&first, 160);
+            let line = d.line;
+            section_hit(d, score, (line, 0, snippet, Vec::new()), fuzzy)
+        }
+    }
+}
+
+/// A note matched by the query as a whole, though by none of its
+/// documents alone.
+struct SpreadNote {
+    /// The sum over the query's groups of the note's best score for each.
+    score: f32,
+    /// One of its matching documents.
+    any: DocAddress,
+    /// Its best-scoring matching section, where the hit lands.
+    section: Option<(f32, DocAddress)>,
+}
+
+/// The notes (not in `found`) where each `required` query matches some
+/// document of the note that no `excluded` query matches, every one of
+/// them, with their scores.  Each query's matching documents are read once,
+/// rarest query first: its notes are the candidates, the others narrow
+/// them down.
 fn spread(
     searcher: &Searcher,
-    f: &Fields,
-    columns: &Columns,
     required: &[Box<dyn TantivyQuery>],
     excluded: &[Box<dyn TantivyQuery>],
-    found: &HashSet<String>,
-    max: usize,
-) -> Result<Vec<String>> {
-    const MAX_RARE_DOCS: usize = 20_000;
-    const MAX_CANDIDATES: usize = 400;
-    let search_error = |e: tantivy::TantivyError| Error::query(format!("The search failed: {e}"));
-    let mut rarest: Option<(usize, usize)> = None;
-    for (i, q) in required.iter().enumerate() {
-        let n = searcher.search(q.as_ref(), &Count).map_err(search_error)?;
-        if n == 0 {
+    found: &HashSet<u64>,
+) -> Result<Vec<SpreadNote>> {
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let readers = searcher.segment_readers();
+    // Each query's scorer on each segment, with an estimate of its matches.
+    let mut groups: Vec<(u64, Vec<Box<dyn Scorer>>)> = Vec::with_capacity(required.len());
+    for q in required {
+        let q = conjunction(std::slice::from_ref(q), excluded, None);
+        let weight = q.weight(scoring).map_err(read_error)?;
+        let mut scorers = Vec::with_capacity(readers.len());
+        let mut estimate = 0u64;
+        let mut empty = true;
+        for reader in readers {
+            let scorer = weight.scorer(reader, 1.0).map_err(read_error)?;
+            // A scorer starts on its first match (size hints are estimates).
+            empty &= scorer.doc() == TERMINATED;
+            estimate += u64::from(scorer.size_hint());
+            scorers.push(scorer);
+        }
+        if empty {
+            // Nothing matches this query: no note matches them all.
             return Ok(Vec::new());
         }
-        if rarest.is_none_or(|(_, m)| n < m) {
-            rarest = Some((i, n));
+        groups.push((estimate, scorers));
+    }
+    groups.sort_by_key(|(estimate, _)| *estimate);
+    let mut notes: HashMap<u64, SpreadNote> = HashMap::new();
+    for (round, (_, scorers)) in groups.iter_mut().enumerate() {
+        // File key -> the note's best score for this query, and where.
+        let mut best: HashMap<u64, SpreadNote> = HashMap::new();
+        for ((segment_ord, reader), scorer) in (0u32..).zip(readers).zip(scorers.iter_mut()) {
+            let fast = reader.fast_fields();
+            let keys = fast.u64("file").map_err(read_error)?;
+            let kinds = fast.u64("kind").map_err(read_error)?;
+            let alive = reader.alive_bitset();
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                let wanted = if alive.is_some_and(|a| a.is_deleted(doc)) {
+                    None
+                } else {
+                    keys.first(doc).filter(|key| {
+                        if round == 0 {
+                            !found.contains(key)
+                        } else {
+                            notes.contains_key(key)
+                        }
+                    })
+                };
+                if let Some(key) = wanted {
+                    let score = scorer.score();
+                    let address = DocAddress::new(segment_ord, doc);
+                    let e = best.entry(key).or_insert(SpreadNote {
+                        score: f32::MIN,
+                        any: address,
+                        section: None,
+                    });
+                    if score > e.score {
+                        e.score = score;
+                        e.any = address;
+                    }
+                    if kinds.first(doc) == Some(KIND_SECTION)
+                        && e.section.is_none_or(|(s, _)| score > s)
+                    {
+                        e.section = Some((score, address));
+                    }
+                }
+                doc = scorer.advance();
+            }
         }
-    }
-    let Some((rare, n)) = rarest else {
-        return Ok(Vec::new());
-    };
-    if n > MAX_RARE_DOCS {
-        return Ok(Vec::new());
-    }
-    let docs = searcher
-        .search(required[rare].as_ref(), &DocSetCollector)
-        .map_err(search_error)?;
-    let mut paths: Vec<String> = docs.into_iter().map(|a| columns.path(a)).collect();
-    paths.sort();
-    paths.dedup();
-    let mut out = Vec::new();
-    for path in paths
-        .into_iter()
-        .filter(|p| !found.contains(p))
-        .take(MAX_CANDIDATES)
-    {
-        if out.len() >= max {
+        if round == 0 {
+            notes = best;
+        } else {
+            notes.retain(|key, n| match best.get(key) {
+                Some(b) => {
+                    n.score += b.score;
+                    if let Some((s, a)) = b.section {
+                        if n.section.is_none_or(|(t, _)| s > t) {
+                            n.section = Some((s, a));
+                        }
+                    }
+                    true
+                }
+                None => false,
+            });
+        }
+        if notes.is_empty() {
             break;
         }
-        let in_file = || -> Box<dyn TantivyQuery> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(f.path, &path),
-                IndexRecordOption::Basic,
-            ))
-        };
-        let mut ok = true;
-        for (i, q) in required.iter().enumerate() {
-            if i == rare {
-                continue;
-            }
-            let both = conjunction(std::slice::from_ref(q), &[], Some(in_file()));
-            if searcher
-                .search(both.as_ref(), &Count)
-                .map_err(search_error)?
-                == 0
-            {
-                ok = false;
-                break;
-            }
-        }
-        for q in excluded {
-            if !ok {
-                break;
-            }
-            let both = conjunction(std::slice::from_ref(q), &[], Some(in_file()));
-            if searcher
-                .search(both.as_ref(), &Count)
-                .map_err(search_error)?
-                > 0
-            {
-                ok = false;
-            }
-        }
-        if ok {
-            out.push(path);
-        }
     }
-    Ok(out)
+    Ok(notes.into_values().collect())
 }
 
 /// The preamble section (the text before the first heading) of `path`.
@@ -987,40 +1120,9 @@ fn preamble(searcher: &Searcher, f: &Fields, path: &str) -> Result<Option<Stored
     ]);
     let found = searcher
         .search(&query, &DocSetCollector)
-        .or_kind(crate::error::Kind::Index, "Reading a note's preamble")?;
+        .map_err(read_error)?;
     match found.into_iter().next() {
         Some(a) => Ok(Some(stored(searcher, f, a)?)),
-        None => Ok(None),
-    }
-}
-
-/// The file document of `path`.
-fn file_document(
-    searcher: &Searcher,
-    f: &Fields,
-    path: &str,
-) -> Result<Option<(DocAddress, Stored)>> {
-    let query = BooleanQuery::new(vec![
-        (
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_text(f.path, path),
-                IndexRecordOption::Basic,
-            )) as Box<dyn TantivyQuery>,
-        ),
-        (
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_u64(f.kind, KIND_FILE),
-                IndexRecordOption::Basic,
-            )),
-        ),
-    ]);
-    let found = searcher
-        .search(&query, &DocSetCollector)
-        .or_kind(crate::error::Kind::Index, "Reading a note")?;
-    match found.into_iter().next() {
-        Some(a) => Ok(Some((a, stored(searcher, f, a)?))),
         None => Ok(None),
     }
 }
@@ -1077,17 +1179,22 @@ fn file_hit(
                 }
             }
         }
-        let highlights = title_ranges
+        let highlights: Vec<(u32, u32)> = title_ranges
             .into_iter()
             .map(|(a, b)| {
                 let from = super::parse::char_count(&d.title[..a]);
                 (from, from + super::parse::char_count(&d.title[a..b]))
             })
             .collect();
+        // The title outside the text (Markdown front matter): on the
+        // matched word of its line.
+        let column = d
+            .title_column
+            .map_or(0, |c| c + highlights.first().map_or(0, |h| h.0));
         return Ok(Hit {
             file: d.path,
             line: d.line,
-            column: 0,
+            column,
             title: d.title.clone(),
             outline: Vec::new(),
             snippet: d.title,
@@ -1116,7 +1223,7 @@ fn file_hit(
     ]);
     let addresses = searcher
         .search(&query, &DocSetCollector)
-        .or_kind(crate::error::Kind::Index, "Reading a note's sections")?;
+        .map_err(read_error)?;
     let mut sections = Vec::with_capacity(addresses.len());
     for a in addresses {
         sections.push(stored(searcher, f, a)?);
@@ -1149,7 +1256,7 @@ fn file_hit(
     Ok(Hit {
         file: d.path,
         line: d.line,
-        column: 0,
+        column: d.title_column.unwrap_or(0),
         title: d.title.clone(),
         outline: Vec::new(),
         snippet: d.title,

@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use ignore::{WalkBuilder, WalkState};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::{Match, WalkBuilder, WalkState};
 
 use crate::error::{Error, Result};
 use crate::job::Progress;
@@ -19,7 +20,7 @@ pub struct WalkOptions {
     /// Extensions (without dot, compared case-insensitively) of files to index.
     pub extensions: Vec<String>,
     /// Globs of files and folders to leave out, matched against the file
-    /// name and against the full path.
+    /// name, the path relative to its root and the full path.
     pub exclude: Vec<String>,
     /// Files larger than this many bytes are skipped (and reported).
     pub max_file_size: u64,
@@ -69,6 +70,123 @@ impl Excludes {
     pub fn matches(&self, path: &Path) -> bool {
         self.0.is_match(path) || path.file_name().is_some_and(|n| self.0.is_match(n))
     }
+
+    /// Does `path`, under `root`, match an exclude glob: by file name, by
+    /// full path, or by its path relative to the root (`daily/**`)?
+    pub fn matches_under(&self, path: &Path, root: &Path) -> bool {
+        self.matches(path)
+            || path
+                .strip_prefix(root)
+                .is_ok_and(|r| !r.as_os_str().is_empty() && self.0.is_match(r))
+    }
+}
+
+/// The `.ignore` and `.gitignore` rules of one directory.
+struct DirRules {
+    ignore: Gitignore,
+    gitignore: Gitignore,
+}
+
+impl DirRules {
+    fn read(dir: &Path) -> DirRules {
+        let rules = |name: &str| {
+            let file = dir.join(name);
+            if !file.is_file() {
+                return Gitignore::empty();
+            }
+            let mut b = GitignoreBuilder::new(dir);
+            // A line that is no valid glob is left out, as the walk does.
+            let _ = b.add(file);
+            b.build().unwrap_or_else(|_| Gitignore::empty())
+        };
+        DirRules {
+            ignore: rules(".ignore"),
+            gitignore: rules(".gitignore"),
+        }
+    }
+}
+
+/// Is `entry` ignored by the rules of the directories above it, given from
+/// the outermost to the innermost?  As in the walk, `.ignore` files take
+/// precedence over `.gitignore` files, and a deeper file over a shallower one.
+fn ignored(rules: &[DirRules], entry: &Path, is_dir: bool) -> bool {
+    let decide = |pick: fn(&DirRules) -> &Gitignore| {
+        rules
+            .iter()
+            .rev()
+            .find_map(|r| match pick(r).matched(entry, is_dir) {
+                Match::None => None,
+                Match::Ignore(_) => Some(true),
+                Match::Whitelist(_) => Some(false),
+            })
+    };
+    decide(|r| &r.ignore)
+        .or_else(|| decide(|r| &r.gitignore))
+        .unwrap_or(false)
+}
+
+/// Would a walk of `root` index `path`, a file under it?  The same rules
+/// as [`walk`]: the extension, no hidden file or folder on the way, no
+/// exclude glob matching it or a folder above it, and no `.ignore` or
+/// `.gitignore` rule (of the root, its parents or the folders on the way)
+/// leaving it or a folder above it out.  For a single saved file, without
+/// walking the root.
+pub fn would_walk(root: &Path, path: &Path, options: &WalkOptions, excludes: &Excludes) -> bool {
+    if !has_extension(path, &options.extensions) {
+        return false;
+    }
+    let Ok(relative) = path.strip_prefix(root) else {
+        return false;
+    };
+    let mut rules: Vec<DirRules> = root
+        .ancestors()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .map(DirRules::read)
+        .collect();
+    let components: Vec<&std::ffi::OsStr> = relative.iter().collect();
+    let mut entry = root.to_path_buf();
+    for (i, name) in components.iter().enumerate() {
+        entry.push(name);
+        let is_dir = i + 1 < components.len();
+        if name.to_string_lossy().starts_with('.')
+            || excludes.matches_under(&entry, root)
+            || ignored(&rules, &entry, is_dir)
+        {
+            return false;
+        }
+        if is_dir {
+            rules.push(DirRules::read(&entry));
+        }
+    }
+    !components.is_empty()
+}
+
+/// The file and the reason to report for an error of the walk.
+fn describe_walk_error(err: &ignore::Error) -> (Option<PathBuf>, String) {
+    match err {
+        ignore::Error::Loop { child, .. } => (Some(child.clone()), "symbolic link loop".into()),
+        ignore::Error::WithPath { path, err } => {
+            let (inner, reason) = describe_walk_error(err);
+            let broken = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+                && std::fs::metadata(path).is_err();
+            let reason = if broken {
+                "broken symbolic link".into()
+            } else {
+                reason
+            };
+            (inner.or_else(|| Some(path.clone())), reason)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            describe_walk_error(err)
+        }
+        ignore::Error::Partial(errors) => errors
+            .first()
+            .map_or((None, "unreadable".into()), describe_walk_error),
+        ignore::Error::Io(e) => (None, format!("unreadable: {e}")),
+        other => (None, format!("unreadable: {other}")),
+    }
 }
 
 /// Modification time of `meta` in nanoseconds since the epoch (0 if unknown).
@@ -82,9 +200,11 @@ pub fn mtime_of(meta: &std::fs::Metadata) -> i64 {
 
 /// Does `path` have one of `extensions`?
 pub fn has_extension(path: &Path, extensions: &[String]) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        extensions
+            .iter()
+            .any(|x| x.trim_start_matches('.').eq_ignore_ascii_case(e))
+    })
 }
 
 /// A human size: "12.3 MB".
@@ -140,7 +260,9 @@ pub fn walk(
             .follow_links(true)
             .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(4)));
         let excludes_for_filter = excludes.clone();
-        builder.filter_entry(move |e| !excludes_for_filter.matches(e.path()));
+        let root_for_filter = root.clone();
+        builder
+            .filter_entry(move |e| !excludes_for_filter.matches_under(e.path(), &root_for_filter));
         builder.build_parallel().run(|| {
             let found = &found;
             let skipped = &skipped;
@@ -151,17 +273,13 @@ pub fn walk(
                 let entry = match entry {
                     Ok(e) => e,
                     Err(err) => {
-                        let text = err.to_string();
+                        let (path, reason) = describe_walk_error(&err);
+                        let path = path.map_or_else(
+                            || root.display().to_string(),
+                            |p| p.display().to_string(),
+                        );
                         if let Ok(mut s) = skipped.lock() {
-                            let reason = if text.contains("loop") {
-                                "symbolic link loop"
-                            } else {
-                                "unreadable"
-                            };
-                            s.push(Skipped {
-                                path: text.clone(),
-                                reason: reason.to_string(),
-                            });
+                            s.push(Skipped { path, reason });
                         }
                         return WalkState::Continue;
                     }
@@ -313,6 +431,83 @@ mod tests {
             skipped.iter().any(|s| s.reason == "symbolic link loop"),
             "{skipped:?}"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_broken_symlink_is_reported_under_its_own_name() {
+        let t = tree();
+        std::os::unix::fs::symlink("/no/such/target", t.path().join("dangling.org")).unwrap();
+        let (_, skipped) =
+            walk(&[t.path().to_path_buf()], &options(), &Progress::default()).unwrap();
+        let dangling = skipped
+            .iter()
+            .find(|s| s.path.ends_with("dangling.org"))
+            .unwrap_or_else(|| panic!("{skipped:?}"));
+        assert_eq!(
+            dangling.path,
+            t.path().join("dangling.org").display().to_string()
+        );
+        assert_eq!(dangling.reason, "broken symbolic link");
+    }
+
+    #[test]
+    fn root_relative_globs_and_dotted_extensions() {
+        let t = tree();
+        let mut o = options();
+        o.exclude = vec!["sub/*.md".into()];
+        o.extensions = vec![".org".into(), ".MD".into(), "txt".into()];
+        let (files, _) = walk(&[t.path().to_path_buf()], &o, &Progress::default()).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(t.path()).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["a.org", "archive/old.org", "sub/c.txt", "x.draft.org"]
+        );
+    }
+
+    #[test]
+    fn would_walk_agrees_with_the_walk() {
+        let t = tree();
+        let w = |p: &str, content: &str| {
+            let path = t.path().join(p);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, content).unwrap();
+        };
+        w("sub/.ignore", "kept.org\n");
+        w("sub/kept.org", "x");
+        w("sub/deeper/.gitignore", "!keep.tmp.org\n");
+        w("sub/deeper/keep.tmp.org", "x");
+        w("sub/deeper/drop.tmp.org", "x");
+        w(".gitignore", "sub/ignored.org\nbuild/\n*.tmp.org\n");
+        w("build/x.org", "x");
+        let o = options();
+        let (files, _) = walk(&[t.path().to_path_buf()], &o, &Progress::default()).unwrap();
+        let walked: HashSet<PathBuf> = files.into_iter().map(|f| f.path).collect();
+        let excludes = Excludes::new(&o.exclude).unwrap();
+        for p in [
+            "a.org",
+            "sub/b.md",
+            "sub/c.txt",
+            "sub/ignored.org",
+            "sub/kept.org",
+            ".hidden/h.org",
+            "x.draft.org",
+            "archive/old.org",
+            "build/x.org",
+            "image.png",
+            "sub/deeper/keep.tmp.org",
+            "sub/deeper/drop.tmp.org",
+        ] {
+            let path = t.path().join(p);
+            assert_eq!(
+                would_walk(t.path(), &path, &o, &excludes),
+                walked.contains(&path),
+                "{p}"
+            );
+        }
     }
 
     #[test]

@@ -116,8 +116,7 @@ pub(super) fn parse(text: &str) -> Note {
         while stack.last().is_some_and(|(l, _)| l >= level) {
             stack.pop();
         }
-        let mut outline: Vec<String> = stack.iter().map(|(_, h)| h.clone()).collect();
-        outline.push(heading.clone());
+        let outline = super::outline_path(stack.iter().map(|(_, h)| h.as_str()), heading);
         stack.push((*level, heading.clone()));
         note.sections.push(Section {
             level: *level,

@@ -188,6 +188,36 @@ pub fn parse(text: &str, format: Format, stem: &str, options: &ParseOptions) -> 
     note
 }
 
+/// At most this many levels of a heading's outline path are kept: the two
+/// outermost and the innermost ones, with "…" for the levels between.
+/// Thousands of nested headings would otherwise cost quadratic memory.
+pub const MAX_OUTLINE: usize = 12;
+
+/// The outline path of `heading` under `ancestors` (outermost first),
+/// shortened to [`MAX_OUTLINE`] levels.
+pub(crate) fn outline_path<'a>(
+    ancestors: impl ExactSizeIterator<Item = &'a str>,
+    heading: &str,
+) -> Vec<String> {
+    let n = ancestors.len();
+    let mut out = Vec::with_capacity((n + 1).min(MAX_OUTLINE));
+    if n < MAX_OUTLINE {
+        out.extend(ancestors.map(str::to_string));
+    } else {
+        // The first two, "…", and the last ones, with the heading.
+        let tail_from = n - (MAX_OUTLINE - 4);
+        for (i, a) in ancestors.enumerate() {
+            if i < 2 || i >= tail_from {
+                out.push(a.to_string());
+            } else if i == 2 {
+                out.push("…".to_string());
+            }
+        }
+    }
+    out.push(heading.to_string());
+    out
+}
+
 /// Byte ranges of the lines of `text` (without their `\n`).
 pub(crate) fn line_ranges(text: &str) -> Vec<(usize, usize)> {
     let mut lines = Vec::new();
@@ -554,6 +584,20 @@ mod tests {
         );
         assert_eq!(context_around(t, &lines, 6, &never), "- item one continued");
         assert_eq!(context_around(t, &lines, 7, &never), "- item two");
+    }
+
+    #[test]
+    fn deep_outlines_keep_their_ends() {
+        let names: Vec<String> = (1..=3000).map(|i| format!("h{i}")).collect();
+        let short = outline_path(names[..3].iter().map(String::as_str), "x");
+        assert_eq!(short, vec!["h1", "h2", "h3", "x"]);
+        let full = outline_path(names[..11].iter().map(String::as_str), "x");
+        assert_eq!(full.len(), 12);
+        let deep = outline_path(names.iter().map(String::as_str), "x");
+        assert_eq!(deep.len(), MAX_OUTLINE);
+        assert_eq!(&deep[..3], &["h1", "h2", "…"]);
+        assert_eq!(deep[MAX_OUTLINE - 2..], ["h3000", "x"]);
+        assert_eq!(deep[3], "h2993");
     }
 
     #[test]

@@ -140,8 +140,7 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
         for t in &parsed.tags {
             push_unique(&mut all_tags, t);
         }
-        let mut outline: Vec<String> = stack.iter().map(|(_, h, _)| h.clone()).collect();
-        outline.push(parsed.title.clone());
+        let outline = super::outline_path(stack.iter().map(|(_, h, _)| h.as_str()), &parsed.title);
         stack.push((level, parsed.title.clone(), parsed.tags.clone()));
 
         let mut section = Section {
