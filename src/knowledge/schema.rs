@@ -19,7 +19,7 @@ use tantivy::Index;
 
 /// Bumped whenever the schema or the analysis changes; a different version
 /// makes a new index directory and a full rebuild.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name of the analyzer for text fields: words, lower-cased, accents folded.
 pub const TEXT_ANALYZER: &str = "artisan_text";
