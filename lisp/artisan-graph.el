@@ -215,10 +215,13 @@ above a heading node).  Nodes come in file order."
       (artisan--graph-nodes index))))
 
 (defun artisan-graph--key (node)
-  "Return the graph key for NODE, an ID or a file name."
+  "Return the graph key for NODE, an ID or a file name.
+A file name may be relative to `default-directory': a string that
+names an existing file there is a file name, anything else an ID."
   (cl-check-type node string)
-  (if (or (file-name-absolute-p node)
-          (and (string-match-p "/" node) (file-exists-p node)))
+  (when (string-blank-p node)
+    (user-error "No node named: the ID or file name is empty"))
+  (if (or (file-name-absolute-p node) (file-regular-p node))
       (artisan-graph--graph-file (expand-file-name node))
     node))
 
@@ -298,7 +301,13 @@ neighbourhood of the node at point."
     (unless (member format '("dot" "json"))
       (signal 'wrong-type-argument (list '(member dot json) format)))
     (cl-check-type file string)
-    (cl-check-type depth (or null natnum))
+    (when (or (string-blank-p file) (directory-name-p file) (file-directory-p file))
+      (user-error "Export the graph to a file, not %s"
+                  (if (string-blank-p file) "an empty file name"
+                    (format "the directory %s" file))))
+    (artisan-graph--check-depth depth)
+    (when (and depth (not node))
+      (user-error "A depth counts hops from a node: give NODE too"))
     (let* ((index (artisan-graph-index))
            (result (artisan--graph-export index format (expand-file-name file)
                                           (and node (artisan-graph--key node))
@@ -309,6 +318,11 @@ neighbourhood of the node at point."
       result)))
 
 ;;;; The node at point
+
+(defun artisan-graph--check-depth (depth)
+  "Signal a `user-error' unless DEPTH is nil or a number of hops, 0 or more."
+  (unless (or (null depth) (natnump depth))
+    (user-error "The depth is a number of hops, 0 or more, not %S" depth)))
 
 (defun artisan-graph-node-at-point ()
   "Return the key of the node at point, or nil outside notes.
@@ -491,6 +505,46 @@ This is org-roam's default, like 20261120143000-my_title."
             (logior 8 (logand 3 (string-to-number (substring h 16 17) 16)))
             (substring h 17 20) (substring h 20 32))))
 
+(defun artisan-graph--yaml-string (s)
+  "Return S as a YAML scalar that reads back as S.
+Plain when that is safe (words, spaces and a little punctuation,
+not a YAML keyword or number), else double-quoted with escapes."
+  (if (and (string-match-p "\\`[[:alpha:]][[:alnum:] _.,()/'-]*\\'" s)
+           (not (string-match-p " \\'" s))
+           (not (member (downcase s) '("yes" "no" "y" "n" "true" "false"
+                                       "on" "off" "null"))))
+      s
+    (concat "\""
+            (mapconcat (lambda (c)
+                         (pcase c
+                           (?\\ "\\\\")
+                           (?\" "\\\"")
+                           (?\n "\\n")
+                           (?\t "\\t")
+                           ((pred (> 32)) (format "\\x%02x" c))
+                           (_ (string c))))
+                       s "")
+            "\"")))
+
+(defun artisan-graph--new-note-directory ()
+  "Return the directory for new notes, or signal a `user-error'.
+It is `artisan-graph-new-note-directory', else the first note
+root; it must be under a note root, so that the note is indexed."
+  (let* ((roots (artisan-knowledge-root-directories))
+         (dir (or artisan-graph-new-note-directory (car roots))))
+    (unless dir
+      (user-error "No note roots to create notes in: set `artisan-knowledge-roots'"))
+    (setq dir (file-name-as-directory (expand-file-name dir)))
+    (unless (seq-some (lambda (root)
+                        (or (file-in-directory-p dir root)
+                            (file-in-directory-p (file-truename dir) (file-truename root))))
+                      roots)
+      (user-error "New notes would go to %s, outside the note roots (%s): \
+set `artisan-graph-new-note-directory' to a directory under them"
+                  (abbreviate-file-name dir)
+                  (mapconcat #'abbreviate-file-name roots ", ")))
+    dir))
+
 (defun artisan-graph-create-note (title &optional visit)
   "Create a note titled TITLE with a fresh ID, index it and return its plist.
 It goes to `artisan-graph-new-note-directory' (by default the
@@ -499,23 +553,25 @@ as Org or Markdown according to `artisan-graph-new-note-format'.
 With VISIT, visit it with point after the title."
   (cl-check-type title string)
   (when (string-blank-p title) (user-error "A note needs a title"))
-  (let* ((dir (file-name-as-directory
-               (expand-file-name (or artisan-graph-new-note-directory
-                                     (car (artisan-knowledge-root-directories))))))
+  (let* ((dir (artisan-graph--new-note-directory))
          (markdown (eq artisan-graph-new-note-format 'markdown))
          (ext (if markdown ".md" ".org"))
          (base (funcall artisan-graph-new-note-file-name-function title))
          (file (expand-file-name (concat base ext) dir))
          (n 1)
          (id (artisan-graph-new-id))
-         (title (string-trim title)))
+         (title (replace-regexp-in-string "[\n\r]+" " " (string-trim title))))
+    (unless (artisan-knowledge-note-file-p file)
+      (user-error "Notes ending in %s are not indexed: add %s to `artisan-knowledge-extensions'"
+                  ext (substring ext 1)))
     (while (file-exists-p file)
       (setq n (1+ n)
             file (expand-file-name (format "%s-%d%s" base n ext) dir)))
     (make-directory dir t)
     (let ((coding-system-for-write 'utf-8-unix))
       (write-region (if markdown
-                        (format "---\nid: %s\ntitle: %s\n---\n\n" id title)
+                        (format "---\nid: %s\ntitle: %s\n---\n\n"
+                                id (artisan-graph--yaml-string title))
                       (format ":PROPERTIES:\n:ID:       %s\n:END:\n#+title: %s\n\n" id title))
                     nil file nil 'silent))
     (artisan-graph-index)
@@ -551,7 +607,7 @@ OTHER-WINDOW (a prefix argument), visit in another window."
    "|" "-" (replace-regexp-in-string "\\]" ")" (replace-regexp-in-string "\\[" "(" s))))
 
 (defun artisan-graph--markdown-buffer-p ()
-  "Return non-nil if the current buffer holds Markdown."
+  "Return non-nil if the current buffer is a Markdown buffer."
   (or (derived-mode-p 'markdown-mode 'gfm-mode)
       (and buffer-file-name
            (member (downcase (or (file-name-extension buffer-file-name) ""))
@@ -560,9 +616,10 @@ OTHER-WINDOW (a prefix argument), visit in another window."
 (defun artisan-graph-link-string (node &optional label)
   "Return the markup of a link to NODE (a plist) for the current buffer.
 LABEL is the text shown (default: the node's title).  Org buffers
-\(and others) get [[id:ID][Label]], or a file: link for notes
-without an ID; Markdown buffers get a link in
-`artisan-graph-markdown-link-style'."
+\(and others) get [[id:ID][Label]], or a relative file: link for
+notes without an ID and for notes Org cannot follow an id: link
+to (Markdown, text); Markdown buffers get a link in
+`artisan-graph-markdown-link-style', a heading as [[note#Heading]]."
   (let* ((label (artisan-graph--label (or label (plist-get node :title))))
          (file (plist-get node :file))
          (here (file-name-directory (or buffer-file-name default-directory)))
@@ -578,7 +635,9 @@ without an ID; Markdown buffers get a link in
                       (format "[[%s|%s]]" label name)))
           (_ (if (string= label name) (format "[[%s]]" name)
                (format "[[%s|%s]]" name label))))
-      (let ((target (if (plist-get node :id)
+      (let ((target (if (and (plist-get node :id)
+                             (member (downcase (or (file-name-extension file) ""))
+                                     '("org" "org_archive")))
                         (concat "id:" (plist-get node :id))
                       (concat "file:" (file-relative-name file here)))))
         (if (fboundp 'org-link-make-string)
@@ -730,7 +789,10 @@ With LABEL-FIRST, [[a|b]] shows a (Dendron), else b (Obsidian)."
             s start)
       (let ((shown (or (match-string 2 s)
                        (match-string (if label-first 3 4) s)
-                       (match-string 5 s)
+                       ;; [[roam:Title]] shows the title; [[|note]] the note.
+                       (and (match-string 5 s)
+                            (replace-regexp-in-string "\\`\\(?:roam:\\||\\)" ""
+                                                      (match-string 5 s)))
                        (match-string 6 s))))
         (setq out (concat out (substring s start (match-beginning 0))
                           (propertize shown 'face 'artisan-graph-link))
@@ -814,13 +876,67 @@ the node's own note."
                       out)))))))
     (seq-take (nreverse out) artisan-backlinks-unlinked-limit)))
 
+(defconst artisan-graph--protected-regexps
+  '("\\[\\[[^]\n]*\\]\\(?:\\[[^]\n]*\\]\\)?\\]"        ; [[a][b]], [[a]], [[a|b]]
+    "!?\\[[^]\n]*\\]([^)\n]*)"                         ; [text](url)
+    "`[^`\n]+`"                                          ; `code`
+    "\\(?:^\\|[[:space:]({'\"-]\\)\\([=~]\\)[^[:space:]]\\(?:[^\n]*?[^[:space:]]\\)?\\1" ; =verbatim= ~code~
+    "src_[[:alnum:]-]+\\(?:\\[[^]\n]*\\]\\)?{[^}\n]*}"      ; src_lang{code}
+    "<[^>\n]*>"                                          ; <tags>, <!-- -->, <url>
+    "\\_<[[:alpha:]][[:alnum:]+.-]*:[^][:space:]<>\"()]+")   ; scheme:target
+  "Regexps of text in a line that holds links or code.
+A mention there must not become a link.")
+
+(defun artisan-graph--protected-ranges (line)
+  "Return the (START . END) ranges of LINE that hold links or code."
+  (let (ranges)
+    (dolist (re artisan-graph--protected-regexps ranges)
+      (let ((start 0))
+        (while (and (< start (length line)) (string-match re line start))
+          (push (cons (match-beginning 0) (match-end 0)) ranges)
+          (setq start (max (1+ (match-beginning 0)) (match-end 0))))))))
+
+(defun artisan-graph--free-match (regexp line)
+  "Return (START . END) of the first match of REGEXP in LINE, or nil.
+Matches inside links and code do not count."
+  (let ((protected (artisan-graph--protected-ranges line))
+        (start 0) found)
+    (while (and (not found) (string-match regexp line start))
+      (let ((b (match-beginning 0)) (e (match-end 0)))
+        (if (seq-some (lambda (r) (and (< b (cdr r)) (> e (car r)))) protected)
+            (setq start (1+ b))
+          (setq found (cons b e)))))
+    found))
+
 (defun artisan-backlinks--mention-term (snippet terms)
-  "Return the first term SNIPPET (a search hit's line) mentions, among TERMS."
+  "Return the longest term SNIPPET (a search hit's line) mentions, among TERMS.
+Mentions inside links and code do not count."
   (let ((case-fold-search t))
     (seq-find (lambda (term)
                 (let ((re (artisan-backlinks--term-regexp term)))
-                  (and re (string-match-p re snippet))))
-              terms)))
+                  (and re (artisan-graph--free-match re snippet))))
+              (sort (copy-sequence terms) (lambda (a b) (> (length a) (length b)))))))
+
+(defun artisan-graph--in-code-block-p ()
+  "Return non-nil if point is in a code block, comment or example.
+Org: src, example, export and comment blocks, fixed-width and
+comment lines; Markdown: fenced code and indented code blocks."
+  (save-excursion
+    (let ((line (buffer-substring-no-properties (line-beginning-position)
+                                                (line-end-position))))
+      (if (derived-mode-p 'org-mode)
+          (or (string-match-p "\\`[ \t]*\\(?:#\\(?: \\|\\'\\)\\|: \\|:\\'\\)" line)
+              (and (fboundp 'org-in-block-p)
+                   (org-in-block-p '("src" "example" "export" "comment"))))
+        (or (and (string-match-p "\\`\\(?: \\{4\\}\\|\\t\\)" line)
+                 (save-excursion
+                   (forward-line -1)
+                   (looking-at-p "[ \t]*$")))
+            (let ((fences 0) (pos (line-beginning-position)))
+              (goto-char (point-min))
+              (while (re-search-forward "^ \\{0,3\\}\\(?:```\\|~~~\\)" pos t)
+                (setq fences (1+ fences)))
+              (cl-oddp fences)))))))
 
 (defun artisan-backlinks--fill (key)
   "Fill the current buffer with the backlinks and mentions of the node KEY."
@@ -918,12 +1034,25 @@ reindexed when it had no other unsaved changes."
             (widen)
             (goto-char (point-min))
             (forward-line (1- (plist-get mention :line)))
-            (let ((case-fold-search t))
-              (unless (and regexp (re-search-forward regexp (line-end-position 2) t))
-                (user-error "The mention is no longer at %s:%d; refresh with g"
-                            (file-name-nondirectory file) (plist-get mention :line))))
-            (let ((text (match-string 0)))
-              (replace-match (artisan-graph-link-string node text) t t))))
+            (let ((case-fold-search t) (place nil))
+              ;; The mention's line or the next, outside links and code.
+              (dotimes (_ 2)
+                (unless place
+                  (let ((m (and regexp
+                                (artisan-graph--free-match
+                                 regexp (buffer-substring-no-properties
+                                         (line-beginning-position) (line-end-position))))))
+                    (if (and m (not (artisan-graph--in-code-block-p)))
+                        (setq place (cons (+ (line-beginning-position) (car m))
+                                          (+ (line-beginning-position) (cdr m))))
+                      (forward-line 1)))))
+              (unless place
+                (user-error "The mention is no longer at %s:%d outside links and code; refresh with g"
+                            (file-name-nondirectory file) (plist-get mention :line)))
+              (let ((text (buffer-substring-no-properties (car place) (cdr place))))
+                (goto-char (car place))
+                (delete-region (car place) (cdr place))
+                (insert (artisan-graph-link-string node text))))))
         (unless modified
           (save-buffer)
           (artisan-knowledge-reindex-file file t))
@@ -1261,6 +1390,7 @@ and offer the DOT file.  The nodes are also listed, to visit."
                (_ (user-error "No such node"))))
          (if current-prefix-arg (prefix-numeric-value current-prefix-arg)
            artisan-graph-view-depth)))
+  (artisan-graph--check-depth depth)
   (let ((key (artisan-graph--key (or node (artisan-graph-node-at-point)
                                      (user-error "No node at point"))))
         (depth (or depth artisan-graph-view-depth))

@@ -18,6 +18,12 @@
   (expand-file-name "test/fixtures/graph/" artisan-test-root)
   "The hand-written graph fixtures (read-only: specs work on copies).")
 
+(defconst artisan-graph-test--roam-fixtures
+  (expand-file-name "test/fixtures/graph-roam/" artisan-test-root)
+  "Org notes where org-roam's rules are subtle: where a file's drawer
+may be, ROAM_EXCLUDE, inline src blocks, logbooks, verses.  Added
+to the fixtures (in roam-edge/) for the agreement with org-roam.")
+
 (defconst artisan-graph-test--ids
   '((emacs . "5e1c7c2a-0000-4000-8000-00000000e001")
     (packages . "5e1c7c2a-0000-4000-8000-00000000e002")
@@ -51,12 +57,16 @@
         artisan-graph-new-note-directory nil
         artisan-graph-new-note-format 'org))
 
-(defun artisan-graph-test--fresh-copy ()
-  "Copy the fixtures to a new temporary directory and index them."
+(defun artisan-graph-test--fresh-copy (&optional roam-edge)
+  "Copy the fixtures to a new temporary directory and index them.
+With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
   (artisan-test-ensure-module)
   (setq artisan-graph-test--notes (file-name-as-directory (make-temp-file "artisan-graph-notes-" t))
         artisan-graph-test--data (file-name-as-directory (make-temp-file "artisan-graph-data-" t)))
   (copy-directory artisan-graph-test--fixtures artisan-graph-test--notes nil t t)
+  (when roam-edge
+    (copy-directory artisan-graph-test--roam-fixtures
+                    (expand-file-name "roam-edge/" artisan-graph-test--notes) nil t t))
   (artisan-graph-test--use)
   (artisan-index-update t))
 
@@ -148,11 +158,15 @@
               ("projects.org" 4 "projects.org" id) ; a note without an ID
               ("reading.org" 10 reading id))))
 
-  (it "does not count links in src blocks or inline verbatim"
+  (it "does not count links in src blocks, inline verbatim, HTML comments or indented code"
     (let ((lines (mapcar #'cadr (artisan-graph-test--places
                                  (artisan-backlinks (artisan-graph-test--id 'emacs))))))
       (expect lines :not :to-contain 21)
-      (expect lines :not :to-contain 25)))
+      (expect lines :not :to-contain 25))
+    (expect (seq-filter (lambda (b) (and (string-suffix-p "notes.md" (plist-get b :file))
+                                         (> (plist-get b :line) 17)))
+                        (artisan-backlinks (artisan-graph-test--id 'emacs)))
+            :to-be nil))
 
   (it "gives a heading's backlinks, and a file's: links to it or to any ID in it"
     (expect (artisan-graph-test--places (artisan-backlinks (artisan-graph-test--id 'packages)))
@@ -161,9 +175,14 @@
                         ("reading.org" 11 reading id)))
     (expect (length (artisan-backlinks (artisan-graph-test--file "emacs.org")))
             :to-equal (+ 8 3))
-    ;; A file name relative to the current directory works too.
+    ;; A file name relative to the current directory works too, with or
+    ;; without a directory part.
     (let ((default-directory artisan-graph-test--notes))
-      (expect (length (artisan-backlinks "./emacs.org")) :to-equal 11))
+      (expect (length (artisan-backlinks "./emacs.org")) :to-equal 11)
+      (expect (length (artisan-backlinks "emacs.org")) :to-equal 11)
+      (expect (length (artisan-backlinks "journal/../emacs.org")) :to-equal 11))
+    (expect (artisan-backlinks "") :to-throw 'user-error)
+    (expect (artisan-backlinks "  ") :to-throw 'user-error)
     (expect (artisan-graph-test--places (artisan-backlinks (artisan-graph-test--id 'reading)))
             :to-equal '(("journal/2026-01-01.org" 7 new-year file)
                         ("notes.md" 11 markdown relative)
@@ -284,6 +303,8 @@
       (unwind-protect
           (let ((result (artisan-graph-export 'dot file)))
             (expect (plist-get result :nodes) :to-equal 13)
+            ;; Dead links are not drawn, but counted as in JSON.
+            (expect (plist-get result :dead) :to-equal 2)
             (with-temp-buffer
               (insert-file-contents file)
               (expect (buffer-string) :to-match "\\`digraph artisan {")
@@ -302,7 +323,27 @@
             :to-match "No node with the ID or file name no-such-node")
     (expect (condition-case e (artisan-graph-export 'dot "/no/such/dir/graph.dot")
               (artisan-graph-error (cadr e)))
-            :to-match "Cannot write /no/such/dir/"))
+            :to-match "Cannot write /no/such/dir/")
+    (let ((dir (make-temp-file "artisan-export-" t)))
+      (unwind-protect
+          (let ((default-directory dir))
+            (make-directory "out")
+            ;; An empty or directory FILE is a mistake, not default-directory.
+            (expect (artisan-graph-export 'json "") :to-throw 'user-error)
+            (expect (artisan-graph-export 'dot "out") :to-throw 'user-error)
+            (expect (artisan-graph-export 'dot "out/") :to-throw 'user-error)
+            ;; The native side refuses too, and leaves no temporary file.
+            (expect (artisan--graph-export (artisan-graph-index) "dot"
+                                           (expand-file-name "out" dir) nil nil)
+                    :to-throw 'artisan-graph-error)
+            (expect (directory-files dir nil "\\`[^.]\\|tmp") :to-equal '("out"))
+            (expect (directory-files (expand-file-name "out" dir) nil "\\`[^.]") :to-be nil)
+            ;; Depths: hops from a node, 0 or more.
+            (expect (artisan-graph-export 'dot "g.dot" (artisan-graph-test--id 'emacs) -1)
+                    :to-throw 'user-error)
+            (expect (artisan-graph-export 'dot "g.dot" nil 2) :to-throw 'user-error)
+            (expect (artisan-graph-view (artisan-graph-test--id 'emacs) -2) :to-throw 'user-error))
+        (delete-directory dir t))))
 
   (it "finds the node at point: the nearest heading with an ID, else the file's"
     (with-current-buffer (find-file-noselect (artisan-graph-test--file "projects.org"))
@@ -405,7 +446,37 @@
                   (format "---\nid: %s\ntitle: Crème brûlée\n---\n\n" (plist-get node :id)))))
       ;; A second note of the same name does not overwrite the first.
       (expect (plist-get (artisan-graph-create-note "Crème brûlée") :file)
-              :to-equal (artisan-graph-test--file "creme_brulee-2.md"))))
+              :to-equal (artisan-graph-test--file "creme_brulee-2.md"))
+      ;; Titles YAML would misread are quoted, and read back as typed.
+      (dolist (title '("Issue #5: tricky \"title\"" "Foo: bar" "[draft] plan" "- dash"
+                       "back\\slash" "yes" "2026" "it's fine"))
+        (let ((node (artisan-graph-create-note title)))
+          (expect (plist-get node :title) :to-equal title)
+          (expect (plist-get (artisan-graph-node (plist-get node :file)) :title)
+                  :to-equal title)))
+      (with-temp-buffer
+        (insert-file-contents (artisan-graph-test--file "foo_bar.md"))
+        (expect (buffer-string) :to-match "^title: \"Foo: bar\"$"))
+      (with-temp-buffer
+        (insert-file-contents (artisan-graph-test--file "it_s_fine.md"))
+        (expect (buffer-string) :to-match "^title: it's fine$"))))
+
+  (it "refuses to create notes where they would not be indexed"
+    (let ((outside (make-temp-file "artisan-outside-" t)))
+      (unwind-protect
+          (progn
+            (let ((artisan-graph-new-note-directory outside))
+              (expect (artisan-graph-create-note "Lost note") :to-throw 'user-error)
+              (expect (directory-files outside nil "\\`[^.]") :to-be nil))
+            ;; A directory below a root is fine.
+            (let ((artisan-graph-new-note-directory (artisan-graph-test--file "journal/new/")))
+              (expect (plist-get (artisan-graph-create-note "Found note") :file)
+                      :to-match "/journal/new/[0-9]+-found_note\\.org\\'"))
+            (let ((artisan-knowledge-roots nil)
+                  (org-directory nil)
+                  (org-roam-directory nil))
+              (expect (artisan-graph-create-note "No root") :to-throw 'user-error)))
+        (delete-directory outside t))))
 
   (it "inserts Org id links and Markdown wikilinks with artisan-insert-link"
     (let ((completing-read-function (lambda (&rest _) "Babel #tools")))
@@ -413,12 +484,25 @@
         (goto-char (point-max))
         (artisan-insert-link)
         (expect (buffer-substring (line-beginning-position) (point))
-                :to-equal (format "[[id:%s][Babel]]" (artisan-graph-test--id 'babel))))
+                :to-equal (format "[[id:%s][Babel]]" (artisan-graph-test--id 'babel)))
+        ;; Org cannot follow an id: link into Markdown: a file: link.
+        (let ((completing-read-function (lambda (&rest _) "Markdown notes #markdown")))
+          (insert "\n")
+          (artisan-insert-link))
+        (expect (buffer-substring (line-beginning-position) (point))
+                :to-equal "[[file:notes.md][Markdown notes]]"))
       (with-current-buffer (find-file-noselect (artisan-graph-test--file "notes.md"))
         (goto-char (point-max))
         (artisan-insert-link)
         (expect (buffer-substring (line-beginning-position) (point))
                 :to-equal "[[org-mode#Babel|Babel]]")
+        ;; The anchor names the heading: the link is a backlink of Babel.
+        (let ((line (line-number-at-pos)))
+          (save-buffer)
+          (artisan-knowledge-reindex-file (buffer-file-name) t)
+          (expect (artisan-graph-test--places (artisan-backlinks (artisan-graph-test--id 'babel)))
+                  :to-equal `(("notes.md" ,line markdown wiki)
+                              ("reading.org" 14 reading id))))
         ;; The region becomes the label.
         (insert "\nsee the editor")
         (let ((transient-mark-mode t)
@@ -501,6 +585,34 @@
                     :to-match (format "though it mentions\n\\[\\[id:%s\\]\\[Org mode\\]\\] in passing"
                                       (artisan-graph-test--id 'org))))))))
 
+  (it "links a mention outside links and code, preferring the longest title or alias"
+    (let ((file (artisan-graph-test--file "mentions.org"))
+          (emacs (artisan-graph-test--id 'emacs)))
+      (artisan-test-write-file
+       file (concat "#+title: Mentions\n\n"
+                    "See [[https://gnu.org][the Emacs site]], =Emacs=, `Emacs` and then Emacs.\n"
+                    "I use GNU Emacs daily.\n"
+                    "Only [[https://gnu.org][Emacs]] and src_elisp{(emacs-version)} here.\n"))
+      (artisan-index-update)
+      (let ((terms '("Emacs" "GNU Emacs" "Emacsen")))
+        (expect (artisan-backlinks--mention-term "I use GNU Emacs daily." terms)
+                :to-equal "GNU Emacs")
+        (expect (artisan-backlinks--mention-term "the [[id:x][Emacs]] and `Emacs`" terms)
+                :to-be nil))
+      (artisan-graph-link-mention (list :file file :line 3 :term "Emacs") emacs)
+      (artisan-graph-link-mention (list :file file :line 4 :term "GNU Emacs") emacs)
+      (expect (artisan-graph-link-mention (list :file file :line 5 :term "Emacs") emacs)
+              :to-throw 'user-error)
+      (with-temp-buffer
+        (insert-file-contents file)
+        (expect (buffer-string)
+                :to-equal
+                (format (concat "#+title: Mentions\n\n"
+                                "See [[https://gnu.org][the Emacs site]], =Emacs=, `Emacs` and then [[id:%s][Emacs]].\n"
+                                "I use [[id:%s][GNU Emacs]] daily.\n"
+                                "Only [[https://gnu.org][Emacs]] and src_elisp{(emacs-version)} here.\n")
+                        emacs emacs)))))
+
   (it "keeps the backlinks window on the node at point with artisan-backlinks-mode"
     (save-window-excursion
       (switch-to-buffer (find-file-noselect (artisan-graph-test--file "emacs.org")))
@@ -546,7 +658,10 @@
       (expect (substring-no-properties (artisan-graph--pretty-context context t))
               :to-equal "See the editor, Label, plain and md.")
       (expect (get-text-property 4 'face (artisan-graph--pretty-context context))
-              :to-be 'artisan-graph-link))))
+              :to-be 'artisan-graph-link)
+      (expect (substring-no-properties
+               (artisan-graph--pretty-context "- item three [[roam:Alpha note]] and [[|a.note]]"))
+              :to-equal "- item three Alpha note and a.note"))))
 
 (describe "Graph view image maps"
   (it "turns Graphviz client-side maps into clickable image areas"
@@ -582,14 +697,30 @@
 (defvar artisan-graph-test--dendron nil
   "Temporary copy of Dendron's vault.")
 
+(defvar artisan-graph-test--dendron-plain nil
+  "Copy of Dendron's vault without HTML comments, for ripgrep.")
+
+(defun artisan-graph-test--copy-without-comments (from to)
+  "Copy the Markdown files of FROM to TO with their HTML comments removed.
+Text in <!-- --> holds no links, so a plain search must not see it."
+  (dolist (f (directory-files from t "\\.md\\'"))
+    (with-temp-buffer
+      (insert-file-contents f)
+      (goto-char (point-min))
+      (while (search-forward "<!--" nil t)
+        (let ((start (match-beginning 0)))
+          (delete-region start (if (search-forward "-->" nil t) (point) (point-max)))))
+      (write-region nil nil (expand-file-name (file-name-nondirectory f) to) nil 'silent))))
+
 (defun artisan-graph-test--rg-linking (stem)
   "Return the files of the Dendron copy whose text has a wikilink to STEM.
 A plain ripgrep for [[STEM]], [[label|STEM]], [[STEM|label]],
-dendron://vault/ prefixes, #anchors and ![[embeds]]."
+dendron://vault/ prefixes, #anchors and ![[embeds]], outside HTML
+comments."
   (let ((re (format "\\[\\[([^\\]|]*\\|)?(dendron://[^/\\]]+/)?%s([#^][^\\]]*)?(\\|[^\\]]*)?\\]\\]"
                     (regexp-quote stem))))
     (sort (mapcar #'file-name-nondirectory
-                  (process-lines-ignore-status "rg" "-l" "-i" re artisan-graph-test--dendron))
+                  (process-lines-ignore-status "rg" "-l" "-i" re artisan-graph-test--dendron-plain))
           #'string<)))
 
 (describe "Backlinks on Dendron's vault"
@@ -599,11 +730,16 @@ dendron://vault/ prefixes, #anchors and ![[embeds]]."
           artisan-graph-test--data (file-name-as-directory (make-temp-file "artisan-graph-data-" t)))
     (copy-directory (expand-file-name "dendron/vault" artisan-test-corpora)
                     artisan-graph-test--dendron nil t t)
+    (setq artisan-graph-test--dendron-plain
+          (file-name-as-directory (make-temp-file "artisan-dendron-plain-" t)))
+    (artisan-graph-test--copy-without-comments artisan-graph-test--dendron
+                                               artisan-graph-test--dendron-plain)
     (setq artisan-data-directory artisan-graph-test--data
           artisan-knowledge-roots (list artisan-graph-test--dendron))
     (artisan-index-update t))
   (after-all
     (delete-directory artisan-graph-test--dendron t)
+    (delete-directory artisan-graph-test--dendron-plain t)
     (delete-directory artisan-graph-test--data t))
   (before-each
     (setq artisan-data-directory artisan-graph-test--data
@@ -635,6 +771,31 @@ dendron://vault/ prefixes, #anchors and ![[embeds]]."
       (dolist (b out)
         (expect (plist-get b :kind) :to-be 'wiki)
         (expect (plist-get b :context) :to-match "dendron.topic.vaults"))))
+
+  (it "keeps [[label|note]] to a missing note dead, not a backlink of a note titled like the label"
+    (let* ((file (lambda (stem) (expand-file-name (concat stem ".md") artisan-graph-test--dendron)))
+           (dead (plist-get (artisan--graph-report (artisan-graph-index)) :dead))
+           (dead-at (lambda (stem line)
+                      (seq-find (lambda (d) (and (equal (plist-get d :file) (funcall file stem))
+                                                 (eql (plist-get d :line) line)))
+                                dead))))
+      ;; "Dendron Reading Series" is the title of another note.
+      (expect (plist-get (funcall dead-at "changelog.release.2021-10-05" 46) :target)
+              :to-match "\\`Dendron Reading Series|dendron://.*/community.what-are-you-reading\\'")
+      (expect (funcall dead-at "tutorial.main.linking-notes" 117) :to-be-truthy)
+      (expect (seq-filter (lambda (b) (string-match-p "changelog.release.2021-10-05"
+                                                      (plist-get b :file)))
+                          (artisan-backlinks (funcall file "community.events.reading-series")))
+              :to-be nil)
+      (expect (seq-filter (lambda (b) (string-match-p "tutorial.main.linking-notes"
+                                                      (plist-get b :file)))
+                          (artisan-backlinks (funcall file "dendron.tutorial.rich-formatting")))
+              :to-be nil)
+      ;; An embed with an empty label is a link to its note.
+      (expect (mapcar (lambda (b) (list (file-name-nondirectory (plist-get b :file))
+                                        (plist-get b :line)))
+                      (artisan-backlinks (funcall file "community.events.reading-series.2022.04.26")))
+              :to-contain '("changelog.release.2022-04-26.md" 52))))
 
   (it "learns that these notes write [[label|note]], and shows the labels in contexts"
     (expect (plist-get (artisan--graph-stats (artisan-graph-index)) :label-first) :to-be t)
@@ -719,7 +880,7 @@ Return an alist of node ID to its backlinks as (SOURCE-ID FILE POINT)."
     (line-number-at-pos pos)))
 
 (describe "Agreement with org-roam 2"
-  (before-all (artisan-graph-test--fresh-copy))
+  (before-all (artisan-graph-test--fresh-copy t))
   (after-all (artisan-graph-test--cleanup))
   (before-each (artisan-graph-test--use))
 
@@ -755,9 +916,14 @@ Return an alist of node ID to its backlinks as (SOURCE-ID FILE POINT)."
                         #'string<)
                   :to-equal theirs)))
       ;; The one deliberate difference: a link in a note without an ID
-      ;; (org-roam drops it: it is in no node).
-      (expect (mapcar (lambda (b) (list (file-name-nondirectory (plist-get b :file)) (plist-get b :line)))
-                      beyond-roam)
-              :to-equal '(("projects.org" 4))))))
+      ;; (org-roam drops it: it is in no node), or whose ID Org does not
+      ;; see (a drawer after the title or a blank line) or that
+      ;; ROAM_EXCLUDE keeps from being a node.
+      (expect (sort (mapcar (lambda (b) (format "%s:%d" (file-name-nondirectory (plist-get b :file))
+                                                (plist-get b :line)))
+                            beyond-roam)
+                    #'string<)
+              :to-equal '("delta.org:24" "delta.org:7" "foxtrot.org:8" "golf.org:7"
+                          "projects.org:4")))))
 
 ;;; graph-test.el ends here

@@ -564,7 +564,8 @@ fn graph_report<'e>(env: &'e Env, index: &IndexHandle) -> Result<Value<'e>> {
 ///
 /// With KEY (an ID or a file name), only the nodes within DEPTH hops of
 /// it.  Return a plist (:nodes :edges :dead :file).  The file is written
-/// to a temporary name and renamed, so it is never seen half-written.
+/// to a temporary name and renamed, so it is never seen half-written;
+/// the temporary file is removed whatever fails.
 #[defun]
 fn graph_export<'e>(
     env: &'e Env,
@@ -578,6 +579,11 @@ fn graph_export<'e>(
         let format = export::Format::parse(&format)
             .ok_or_else(|| Error::graph(format!("Unknown export format {format} (dot or json)")))?;
         let target = Path::new(&file);
+        if file.is_empty() || file.ends_with('/') || target.is_dir() {
+            return Err(Error::graph(format!(
+                "Cannot write the graph to {file}: a file name is needed, not a directory"
+            )));
+        }
         let tmp = target.with_file_name(format!(
             ".{}.tmp{}",
             target
@@ -617,11 +623,14 @@ fn graph_export<'e>(
         };
         let result = index.graph.read(&index.index, write).and_then(|r| r);
         match result {
-            Ok(w) => {
-                std::fs::rename(&tmp, target)
-                    .or_kind(Kind::Graph, format!("Cannot write {}", target.display()))?;
-                Ok(w)
-            }
+            Ok(w) => match std::fs::rename(&tmp, target) {
+                Ok(()) => Ok(w),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    Err::<export::Written, _>(e)
+                        .or_kind(Kind::Graph, format!("Cannot write {}", target.display()))
+                }
+            },
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp);
                 Err(e)

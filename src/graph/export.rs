@@ -82,7 +82,7 @@ pub struct Written {
     pub nodes: usize,
     /// Edges (resolved links) written.
     pub edges: usize,
-    /// Dead links written (JSON only).
+    /// Dead links: written to JSON, counted for DOT (which draws none).
     pub dead: usize,
 }
 
@@ -127,7 +127,8 @@ fn selected_edges(graph: &Graph, selection: &Selection) -> Vec<(EdgeIx, Option<N
             match graph.resolve(e) {
                 Some(t) if whole || chosen.contains(&t) => Some((e, Some(t))),
                 Some(_) => None,
-                None => Some((e, None)),
+                None if graph.is_dead(e) => Some((e, None)),
+                None => None,
             }
         })
         .collect();
@@ -286,6 +287,7 @@ fn wrap_label(title: &str) -> String {
 /// links name the node), its file and line as `tooltip`, and the root of a
 /// neighbourhood is highlighted.  One arrow stands for all the links from a
 /// node to another; dashed lines join headings to the note holding them.
+/// Dead links are not drawn, only counted.
 pub fn write_dot(graph: &Graph, selection: &Selection, out: &mut dyn Write) -> io::Result<Written> {
     let name: std::collections::HashMap<NodeIx, usize> = selection
         .nodes
@@ -336,7 +338,11 @@ pub fn write_dot(graph: &Graph, selection: &Selection, out: &mut dyn Write) -> i
     }
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
     for (e, target) in selected_edges(graph, selection) {
-        let (Some(edge), Some(target)) = (graph.edge(e), target) else {
+        let Some(target) = target else {
+            written.dead += 1;
+            continue;
+        };
+        let Some(edge) = graph.edge(e) else {
             continue;
         };
         let (Some(&a), Some(&b)) = (name.get(&edge.source), name.get(&target)) else {

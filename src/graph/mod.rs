@@ -71,6 +71,22 @@ pub struct BuildStats {
     pub built: bool,
 }
 
+/// At most this many notes indexed by one update have their link contexts
+/// cached right away.
+const CONTEXTS_KEPT_ON_UPDATE: usize = 16;
+
+/// The places and contexts of a note's links.
+fn stored_contexts(note: &crate::knowledge::parse::Note) -> Vec<StoredContext> {
+    note.links
+        .iter()
+        .map(|l| StoredContext {
+            line: l.line,
+            column: l.column,
+            context: l.context.clone(),
+        })
+        .collect()
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -133,12 +149,18 @@ impl GraphStore {
             }
             drop(guard);
             let mut contexts = lock(&self.contexts);
-            for path in outcome
-                .removed
-                .iter()
-                .chain(outcome.indexed.iter().map(|(p, _)| p))
-            {
+            for path in &outcome.removed {
                 contexts.remove(path);
+            }
+            // After an edit, the backlinks of its targets are asked for
+            // next: keep the new contexts at hand rather than reading them
+            // back from the index then.
+            let few = outcome.indexed.len() <= CONTEXTS_KEPT_ON_UPDATE;
+            for (path, note) in &outcome.indexed {
+                contexts.remove(path);
+                if few && contexts.len() < CONTEXT_CACHE_FILES {
+                    contexts.insert(path.clone(), Arc::new(stored_contexts(note)));
+                }
             }
         }
         if built || touched {
@@ -222,15 +244,7 @@ impl GraphStore {
             Some(c) => c,
             None => {
                 let links: Vec<StoredContext> = match index.note(path) {
-                    Ok(Some(note)) => note
-                        .links
-                        .into_iter()
-                        .map(|l| StoredContext {
-                            line: l.line,
-                            column: l.column,
-                            context: l.context,
-                        })
-                        .collect(),
+                    Ok(Some(note)) => stored_contexts(&note),
                     _ => Vec::new(),
                 };
                 let links = Arc::new(links);

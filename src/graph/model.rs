@@ -10,14 +10,19 @@
 //! links elsewhere that pointed at it (or were dead until it appeared)
 //! resolve differently from then on without being touched.  Backlinks of a
 //! node are the edges filed under the node's keys that resolve to it.
+//!
+//! One thing is shared by all wikilinks: which side of `[[a|b]]` names
+//! the note when both sides are file names (Dendron writes
+//! `[[label|note]]`, Obsidian `[[note|label]]`).  The collection's own
+//! links vote on it, and the votes are kept up to date as notes come and
+//! go, so answering never needs a pass over the links.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
-use crate::knowledge::parse::{Format, LinkKind, Note};
+use crate::knowledge::parse::{Format, LinkKind, Note, WikiSide};
 
 /// Index of a node in the graph.  Stable while its note is unchanged.
 pub type NodeIx = u32;
@@ -61,9 +66,9 @@ pub struct Edge {
     /// What kind of link it is.
     pub kind: LinkKind,
     /// The target: an ID, an absolute normalised path (file and relative
-    /// links), a title (`roam:`) or a wikilink's first side.
+    /// links), a title (`roam:`) or a wikilink's first side as written.
     pub target: String,
-    /// A wikilink's other side (`[[a|b]]`), tried as a target too.
+    /// A wikilink's other side (`[[a|b]]`) as written, tried as a target too.
     pub other: Option<String>,
     /// 1-based line of the link.
     pub line: u32,
@@ -71,6 +76,9 @@ pub struct Edge {
     pub column: u32,
     /// Index of the link in its note's links: where its context is found.
     pub link: u32,
+    /// A relative Markdown link written from the root (`/notes/x.md`):
+    /// tried as an absolute path, then below each directory above its note.
+    pub rooted: bool,
 }
 
 impl Edge {
@@ -95,6 +103,17 @@ struct FileRec {
     headings: Vec<NodeIx>,
     /// Edges, in file order.
     edges: Vec<EdgeIx>,
+    /// IDs of the file and headings marked `ROAM_EXCLUDE`.
+    excluded: Vec<String>,
+}
+
+/// How a two-sided wikilink votes on which side names notes: the side
+/// that is a file name written exactly, when the other is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Vote {
+    Neither,
+    Left,
+    Right,
 }
 
 /// What a name in [`Graph::by_name`] is of its node.
@@ -146,21 +165,23 @@ pub struct Graph {
     /// Edges filed under the keys they may resolve through.
     edges_by_id: Map<String, Vec<EdgeIx>>,
     edges_by_path: Map<String, Vec<EdgeIx>>,
+    /// Relative links written from the root (`/x.md`), by the target
+    /// without its leading `/`.
+    edges_by_root: Map<String, Vec<EdgeIx>>,
     edges_by_name: Map<String, Vec<EdgeIx>>,
-    /// Wikilinks with two sides (`[[a|b]]`).
-    two_sided: HashSet<EdgeIx, Xxh3DefaultBuilder>,
-    /// Which side of `[[a|b]]` names the note when both are file names:
-    /// [`ORDER_UNKNOWN`] until computed after a change, then
-    /// [`ORDER_TARGET_FIRST`] or [`ORDER_LABEL_FIRST`].
-    wiki_order: AtomicU8,
+    /// Wikilinks with a `#heading` anchor, by [`anchor_key`].
+    edges_by_anchor: Map<String, Vec<EdgeIx>>,
+    /// The vote of every wikilink with two sides (`[[a|b]]`).
+    votes: Map<EdgeIx, Vote>,
+    /// Votes for `[[note|label]]` (Obsidian, Foam) and `[[label|note]]`
+    /// (Dendron).
+    left_votes: usize,
+    right_votes: usize,
+    /// IDs marked `ROAM_EXCLUDE`, with how many nodes carry each: links to
+    /// them resolve nowhere but are not dead.
+    excluded_ids: Map<String, u32>,
     counts: Counts,
 }
-
-const ORDER_UNKNOWN: u8 = 0;
-/// Obsidian, Foam: `[[note|label]]`.
-const ORDER_TARGET_FIRST: u8 = 1;
-/// Dendron: `[[label|note]]`.
-const ORDER_LABEL_FIRST: u8 = 2;
 
 /// Is `path` a note the graph keeps: Org, Markdown or plain text (not code
 /// files indexed as text)?
@@ -197,6 +218,26 @@ fn strip_note_extension(s: &str) -> &str {
     }
 }
 
+/// The form in which `#heading` anchors are compared with headings: lower
+/// case, words joined by `-`, other punctuation dropped, so `Sub heading`
+/// and GitHub's or Dendron's slug `sub-heading` agree.
+pub fn anchor_key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut gap = false;
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push('-');
+            }
+            gap = false;
+            out.extend(c.to_lowercase());
+        } else if c.is_whitespace() || c == '-' || c == '_' {
+            gap = true;
+        }
+    }
+    out
+}
+
 /// The last path component of a wikilink side, for file-name lookups.
 fn last_component(s: &str) -> &str {
     let s = s.trim();
@@ -228,6 +269,18 @@ pub fn normalize_path(dir: &Path, target: &str) -> String {
         }
     }
     out.display().to_string()
+}
+
+/// Files `ix` under `key` in `map`, or with `add` false removes it.
+fn file_under(map: &mut Map<String, Vec<EdgeIx>>, key: &str, ix: EdgeIx, add: bool) {
+    if !add {
+        unfile(map, key, &ix);
+    } else if let Some(list) = map.get_mut(key) {
+        // Most keys are there already: no owned key to allocate.
+        list.push(ix);
+    } else {
+        map.insert(key.to_string(), vec![ix]);
+    }
 }
 
 /// Removes one occurrence of `value` from the list at `key`, dropping the
@@ -387,9 +440,22 @@ impl Graph {
             node: 0,
             headings: Vec::new(),
             edges: Vec::new(),
+            excluded: Vec::new(),
         });
+        // A file or heading marked ROAM_EXCLUDE is no node by its ID (the
+        // file stays a node by its path, like notes without IDs).
+        let mut excluded = Vec::new();
+        let mut node_id = |id: Option<&str>, exclude: bool| -> Option<String> {
+            let id = id.map(str::trim).filter(|s| !s.is_empty())?;
+            if exclude {
+                excluded.push(id.to_string());
+                return None;
+            }
+            Some(id.to_string())
+        };
+        let file_id = node_id(note.id.as_deref(), note.exclude);
         let file_node = self.alloc_node(Node {
-            id: note.id.clone().filter(|s| !s.trim().is_empty()),
+            id: file_id,
             title: note.title.clone(),
             aliases: note.aliases.clone(),
             tags: note.tags.clone(),
@@ -413,7 +479,7 @@ impl Graph {
                 stack.pop();
             }
             let enclosing = stack.last().map_or(file_node, |&(_, n)| n);
-            match section.id.as_deref().filter(|s| !s.trim().is_empty()) {
+            match node_id(section.id.as_deref(), section.exclude) {
                 Some(id) => {
                     let outline = section
                         .outline
@@ -421,7 +487,7 @@ impl Graph {
                         .map(|(_, above)| above.to_vec())
                         .unwrap_or_default();
                     let n = self.alloc_node(Node {
-                        id: Some(id.to_string()),
+                        id: Some(id),
                         title: section.heading.clone(),
                         aliases: section.aliases.clone(),
                         tags: section.all_tags.clone(),
@@ -443,6 +509,7 @@ impl Graph {
         let mut edges = Vec::new();
         for (i, link) in note.links.iter().enumerate() {
             let source = section_node.get(link.section).copied().unwrap_or(file_node);
+            let mut rooted = false;
             let (target, other) = match link.kind {
                 LinkKind::Id | LinkKind::Roam => (link.target.trim().to_string(), None),
                 LinkKind::Wiki => (
@@ -454,6 +521,7 @@ impl Graph {
                         .map(str::to_string),
                 ),
                 LinkKind::File | LinkKind::Relative => {
+                    rooted = link.kind == LinkKind::Relative && link.target.starts_with('/');
                     let mut p = normalize_path(dir, link.target.trim());
                     if link.kind == LinkKind::Relative
                         && Path::new(&p).extension().is_none()
@@ -479,19 +547,26 @@ impl Graph {
                 line: link.line,
                 column: link.column,
                 link: u32::try_from(i).unwrap_or(u32::MAX),
+                rooted,
             });
             edges.push(e);
         }
+        for id in &excluded {
+            *self.excluded_ids.entry(id.clone()).or_default() += 1;
+        }
+        let stem = name_key(&stem_of(path));
         if let Some(Some(f)) = self.files.get_mut(file_ix as usize) {
             f.node = file_node;
             f.headings = headings.clone();
             f.edges = edges.clone();
+            f.excluded = excluded;
         }
         self.file_by_path.insert(path.to_string(), file_ix);
-        self.wiki_order.store(ORDER_UNKNOWN, Ordering::Relaxed);
         for n in std::iter::once(file_node).chain(headings) {
             self.file_node_names(n, true);
         }
+        // A new file name may change how other wikilinks vote.
+        self.revote(&stem);
         for e in edges {
             self.file_edge(e, true);
         }
@@ -505,10 +580,17 @@ impl Graph {
             return false;
         };
         self.file_by_path.remove(path);
-        self.wiki_order.store(ORDER_UNKNOWN, Ordering::Relaxed);
         let Some(rec) = self.file(file_ix).cloned() else {
             return false;
         };
+        for id in &rec.excluded {
+            if let Some(n) = self.excluded_ids.get_mut(id) {
+                *n -= 1;
+                if *n == 0 {
+                    self.excluded_ids.remove(id);
+                }
+            }
+        }
         // Unfile while the nodes, edges and file record are still there:
         // their keys are computed from them.
         for &e in &rec.edges {
@@ -518,6 +600,8 @@ impl Graph {
         for &n in &nodes {
             self.file_node_names(n, false);
         }
+        // The file name is gone: other wikilinks may vote differently.
+        self.revote(&name_key(&rec.stem));
         for &e in &rec.edges {
             if let Some(slot) = self.edges.get_mut(e as usize) {
                 if slot.take().is_some() {
@@ -637,15 +721,44 @@ impl Graph {
                 keys.push(k);
             }
         };
-        push(name_key(&edge.target));
         if edge.kind == LinkKind::Wiki {
             for side in std::iter::once(&edge.target).chain(&edge.other) {
-                push(name_key(side));
-                push(name_key(last_component(side)));
-                push(name_key(last_component(strip_note_extension(side.trim()))));
+                let name = WikiSide::parse(side).name;
+                push(name_key(name));
+                push(name_key(last_component(name)));
+                push(name_key(last_component(strip_note_extension(name))));
+            }
+        } else {
+            push(name_key(&edge.target));
+        }
+        keys
+    }
+
+    /// The anchor keys of a wikilink's sides (`[[note#Heading]]`).
+    fn edge_anchor_keys(edge: &Edge) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        if edge.kind == LinkKind::Wiki {
+            for side in std::iter::once(&edge.target).chain(&edge.other) {
+                if let Some(a) = WikiSide::parse(side).anchor {
+                    let k = anchor_key(a);
+                    if !k.is_empty() && !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
             }
         }
         keys
+    }
+
+    /// The path keys a file or relative link may resolve through: its
+    /// target, and for links written from the root (`/x.md`) the target
+    /// without its leading `/`, filed apart.
+    fn file_edge_paths(&mut self, ix: EdgeIx, edge_target: &str, rooted: bool, add: bool) {
+        file_under(&mut self.edges_by_path, edge_target, ix, add);
+        if rooted {
+            let below_root = edge_target.trim_start_matches('/');
+            file_under(&mut self.edges_by_root, below_root, ix, add);
+        }
     }
 
     /// Files (or unfiles) edge `ix` under the keys it may resolve through.
@@ -653,34 +766,87 @@ impl Graph {
         let Some(edge) = self.edges.get(ix as usize).and_then(Option::as_ref) else {
             return;
         };
+        let two_sided = edge.kind == LinkKind::Wiki && edge.other.is_some();
         let (map, keys) = match edge.kind {
-            LinkKind::Id => (&mut self.edges_by_id, None),
-            LinkKind::File | LinkKind::Relative => (&mut self.edges_by_path, None),
+            LinkKind::Id => (&mut self.edges_by_id, vec![edge.target.clone()]),
+            LinkKind::File | LinkKind::Relative => {
+                let (target, rooted) = (edge.target.clone(), edge.rooted);
+                self.file_edge_paths(ix, &target, rooted, add);
+                return;
+            }
             LinkKind::Roam | LinkKind::Wiki => {
-                (&mut self.edges_by_name, Some(Graph::edge_name_keys(edge)))
+                let anchors = Graph::edge_anchor_keys(edge);
+                let keys = Graph::edge_name_keys(edge);
+                for k in anchors {
+                    file_under(&mut self.edges_by_anchor, &k, ix, add);
+                }
+                (&mut self.edges_by_name, keys)
             }
             LinkKind::Url | LinkKind::Internal => return,
         };
-        let mut file = |key: &str| {
-            if !add {
-                unfile(map, key, &ix);
-            } else if let Some(list) = map.get_mut(key) {
-                // Most keys are there already: no owned key to allocate.
-                list.push(ix);
-            } else {
-                map.insert(key.to_string(), vec![ix]);
-            }
-        };
-        match &keys {
-            Some(keys) => keys.iter().for_each(|k| file(k)),
-            None => file(&edge.target),
+        for k in &keys {
+            file_under(map, k, ix, add);
         }
-        if edge.kind == LinkKind::Wiki && edge.other.is_some() {
-            if add {
-                self.two_sided.insert(ix);
+        if two_sided {
+            let vote = if add { Some(self.vote_of(ix)) } else { None };
+            self.set_vote(ix, vote);
+        }
+    }
+
+    /// How the two-sided wikilink `ix` votes: for the side that is a file
+    /// name written exactly, when the other is not.
+    fn vote_of(&self, ix: EdgeIx) -> Vote {
+        let Some(edge) = self.edge(ix) else {
+            return Vote::Neither;
+        };
+        let Some(other) = &edge.other else {
+            return Vote::Neither;
+        };
+        let names = |s: &str| {
+            self.by_file_name(WikiSide::parse(s).name, None, true)
+                .is_some()
+        };
+        match (names(&edge.target), names(other)) {
+            (true, false) => Vote::Left,
+            (false, true) => Vote::Right,
+            _ => Vote::Neither,
+        }
+    }
+
+    /// Records `vote` (None: no vote) as edge `ix`'s, keeping the tallies.
+    fn set_vote(&mut self, ix: EdgeIx, vote: Option<Vote>) {
+        let old = match vote {
+            Some(v) => self.votes.insert(ix, v),
+            None => self.votes.remove(&ix),
+        };
+        for (v, sign) in [(old, false), (vote, true)] {
+            let tally = match v {
+                Some(Vote::Left) => &mut self.left_votes,
+                Some(Vote::Right) => &mut self.right_votes,
+                _ => continue,
+            };
+            *tally = if sign {
+                *tally + 1
             } else {
-                self.two_sided.remove(&ix);
-            }
+                tally.saturating_sub(1)
+            };
+        }
+    }
+
+    /// Recounts the votes of the two-sided wikilinks that may name a file
+    /// whose name has the lookup form `stem`, after that file came or went.
+    fn revote(&mut self, stem: &str) {
+        let Some(list) = self.edges_by_name.get(stem) else {
+            return;
+        };
+        let voters: Vec<EdgeIx> = list
+            .iter()
+            .copied()
+            .filter(|e| self.votes.contains_key(e))
+            .collect();
+        for e in voters {
+            let vote = self.vote_of(e);
+            self.set_vote(e, Some(vote));
         }
     }
 
@@ -688,68 +854,99 @@ impl Graph {
     /// on the left (Obsidian, Foam), when both sides are file names.  A
     /// collection is written with one tool, so its own links tell: among
     /// two-sided wikilinks where exactly one side is a file name written
-    /// exactly, the majority side wins (left on a tie).  Cached until the
-    /// graph changes.
+    /// exactly, the majority side wins (left on a tie).  The votes are kept
+    /// as notes change, so this costs nothing.
     pub fn label_first(&self) -> bool {
-        match self.wiki_order.load(Ordering::Relaxed) {
-            ORDER_TARGET_FIRST => return false,
-            ORDER_LABEL_FIRST => return true,
-            _ => {}
-        }
-        let (mut left, mut right) = (0usize, 0usize);
-        for &e in &self.two_sided {
-            let Some(edge) = self.edge(e) else { continue };
-            let Some(other) = &edge.other else { continue };
-            let dir = Path::new(self.node_path(edge.source)).parent();
-            let l = self.by_file_name(&edge.target, dir, true).is_some();
-            let r = self.by_file_name(other, dir, true).is_some();
-            match (l, r) {
-                (true, false) => left += 1,
-                (false, true) => right += 1,
-                _ => {}
-            }
-        }
-        let label_first = right > left;
-        self.wiki_order.store(
-            if label_first {
-                ORDER_LABEL_FIRST
-            } else {
-                ORDER_TARGET_FIRST
-            },
-            Ordering::Relaxed,
-        );
-        label_first
+        self.right_votes > self.left_votes
     }
 
     // ------------------------------------------------------------------
     // Resolution
 
-    /// The node edge `ix` points at, or None for a dead link.
+    /// The node edge `ix` points at, or None for a dead link (or a link to
+    /// an ID marked `ROAM_EXCLUDE`).
     pub fn resolve(&self, ix: EdgeIx) -> Option<NodeIx> {
         let edge = self.edge(ix)?;
         match edge.kind {
             LinkKind::Id => self.node_by_id(&edge.target),
-            LinkKind::File | LinkKind::Relative => self.file_node(&edge.target),
+            LinkKind::File => self.file_node(&edge.target),
+            LinkKind::Relative => self.file_node(&edge.target).or_else(|| {
+                if !edge.rooted {
+                    return None;
+                }
+                // Written from the root: below the nearest directory above
+                // the note (the note root) that has it.
+                let below_root = edge.target.trim_start_matches('/');
+                let dir = Path::new(self.node_path(edge.source)).parent()?;
+                let mut ancestors: Vec<&Path> = dir.ancestors().collect();
+                ancestors.reverse();
+                ancestors
+                    .into_iter()
+                    .find_map(|a| self.file_node(&a.join(below_root).display().to_string()))
+            }),
             LinkKind::Roam => self.by_title(&edge.target),
             LinkKind::Wiki => {
-                let mut sides: Vec<&str> = std::iter::once(edge.target.as_str())
+                let mut sides: Vec<WikiSide> = std::iter::once(edge.target.as_str())
                     .chain(edge.other.as_deref())
+                    .map(WikiSide::parse)
                     .collect();
                 if sides.len() > 1 && self.label_first() {
                     sides.reverse();
                 }
                 let dir = Path::new(self.node_path(edge.source)).parent();
+                // A side that looks like a note's name (`a.b.c`, `dir/x`,
+                // `dendron://`) makes the other side a label: prose that
+                // may only name a file written exactly, never a title.
+                // So [[Reading Series|dendron://v/what-are-you-reading]]
+                // stays dead when that note is missing.
+                let any_name = sides.iter().any(WikiSide::is_name_like);
+                let may_name = |s: &&WikiSide| !any_name || s.is_name_like();
                 // A file name written exactly, on either side, beats one
                 // matched without case: Dendron's [[Templates|templates.x]]
                 // must not land on templates.md.  Titles and aliases last.
-                sides
+                let (node, side) = sides
                     .iter()
-                    .find_map(|s| self.by_file_name(s, dir, true))
-                    .or_else(|| sides.iter().find_map(|s| self.by_file_name(s, dir, false)))
-                    .or_else(|| sides.iter().find_map(|s| self.by_title(s)))
+                    .find_map(|s| self.by_file_name(s.name, dir, true).map(|n| (n, s)))
+                    .or_else(|| {
+                        sides
+                            .iter()
+                            .filter(may_name)
+                            .find_map(|s| self.by_file_name(s.name, dir, false).map(|n| (n, s)))
+                    })
+                    .or_else(|| {
+                        sides
+                            .iter()
+                            .filter(may_name)
+                            .find_map(|s| self.by_title(s.name).map(|n| (n, s)))
+                    })?;
+                Some(
+                    side.anchor
+                        .and_then(|a| self.heading_by_anchor(node, a))
+                        .unwrap_or(node),
+                )
             }
             LinkKind::Url | LinkKind::Internal => None,
         }
+    }
+
+    /// The first heading node in the file of node `ix` whose title matches
+    /// the anchor `anchor` (`#Sub heading`, `#sub-heading`).
+    fn heading_by_anchor(&self, ix: NodeIx, anchor: &str) -> Option<NodeIx> {
+        let key = anchor_key(anchor);
+        let file = self.node(ix).and_then(|n| self.file(n.file))?;
+        file.headings
+            .iter()
+            .copied()
+            .find(|&h| self.node(h).is_some_and(|n| anchor_key(&n.title) == key))
+    }
+
+    /// Whether edge `ix` is a dead link: it resolves nowhere, and is not a
+    /// link to an ID that `ROAM_EXCLUDE` keeps from being a node.
+    pub fn is_dead(&self, ix: EdgeIx) -> bool {
+        self.resolve(ix).is_none()
+            && !self.edge(ix).is_some_and(|e| {
+                e.kind == LinkKind::Id && self.excluded_ids.contains_key(&e.target)
+            })
     }
 
     /// The file node whose name is `name` (`note`, `note.md`, `dir/note`,
@@ -837,9 +1034,20 @@ impl Graph {
             out.extend(list);
         }
         if node.level == 0 {
-            if let Some(list) = self.edges_by_path.get(self.file_path(node.file)) {
+            let path = self.file_path(node.file);
+            if let Some(list) = self.edges_by_path.get(path) {
                 out.extend(list);
             }
+            // Links written from the root name some tail of the path.
+            if !self.edges_by_root.is_empty() {
+                for (i, _) in path.match_indices('/') {
+                    if let Some(list) = self.edges_by_root.get(&path[i + 1..]) {
+                        out.extend(list);
+                    }
+                }
+            }
+        } else if let Some(list) = self.edges_by_anchor.get(&anchor_key(&node.title)) {
+            out.extend(list);
         }
         for (name, _) in self.node_names(ix) {
             if let Some(list) = self.edges_by_name.get(&name) {
@@ -932,11 +1140,11 @@ impl Graph {
         order
     }
 
-    /// Every edge that resolves nowhere, in file order.
+    /// Every dead link (see [`Graph::is_dead`]), in file order.
     pub fn dead_links(&self) -> Vec<EdgeIx> {
         self.edges_sorted()
             .into_iter()
-            .filter(|&e| self.resolve(e).is_none())
+            .filter(|&e| self.is_dead(e))
             .collect()
     }
 

@@ -470,6 +470,9 @@ fn removing_every_note_leaves_no_trace_in_the_tables() {
     assert!(g.edges_by_id.is_empty());
     assert!(g.edges_by_path.is_empty());
     assert!(g.edges_by_name.is_empty());
+    assert!(g.edges_by_anchor.is_empty());
+    assert!(g.edges_by_root.is_empty());
+    assert!(g.votes.is_empty());
     assert!(g.file_by_path.is_empty());
     // Slots are reused.
     g.set_note("/v/again.md", &note("/v/again.md", "# Again\n[[x]]\n"));
@@ -538,4 +541,217 @@ fn reports_orphans_duplicate_titles_and_duplicate_ids() {
     // The first by file and line keeps the ID as its key; links go there.
     let keys: Vec<String> = ids[0].nodes.iter().map(|&n| g.node_key(n)).collect();
     assert_eq!(keys, vec!["a", "a@/n/b.org:5"]);
+}
+
+#[test]
+fn a_prose_label_never_resolves_by_title_when_the_other_side_names_a_missing_note() {
+    let g = graph(&[
+        (
+            "/d/community.events.reading-series.md",
+            "---\ntitle: Dendron Reading Series\n---\n",
+        ),
+        (
+            "/d/dendron.tutorial.rich-formatting.md",
+            "---\ntitle: Rich Formatting\n---\n",
+        ),
+        ("/d/dendron.topic.links.md", "---\ntitle: Links\n---\n"),
+        ("/d/templates.md", "# Templates root\n"),
+        (
+            "/d/src.md",
+            "[[Dendron Reading Series|dendron://v/community.what-are-you-reading]]\n\
+             [[Rich Formatting|tutorial.rich-formatting]] [[Links|dendron.topic.commands#copy]]\n\
+             [[Templates|dendron.topic.templatez]] [[templates|dendron.topic.templatez]]\n\
+             [[Dendron Reading Series|a label]] [[Reading|community.events.reading-series]]\n\
+             [[|community.events.reading-series]]\n",
+        ),
+    ]);
+    assert_eq!(
+        targets(&g, "/d/src.md"),
+        vec![
+            "DEAD",
+            "DEAD",
+            "DEAD",
+            // A label differing in case from a file name is prose too.
+            "DEAD",
+            // One written exactly names the file.
+            "templates.md",
+            // Both sides prose: titles count.
+            "community.events.reading-series.md",
+            "community.events.reading-series.md",
+            "community.events.reading-series.md",
+        ]
+    );
+    assert_eq!(
+        dead(&g),
+        vec![
+            "1:Dendron Reading Series",
+            "2:Rich Formatting",
+            "2:Links",
+            "3:Templates"
+        ]
+    );
+    assert_eq!(
+        backlinks(&g, "/d/community.events.reading-series.md"),
+        vec![
+            "src.md:4 <- src.md",
+            "src.md:4 <- src.md",
+            "src.md:5 <- src.md"
+        ]
+    );
+}
+
+#[test]
+fn wikilink_anchors_resolve_to_the_heading_with_that_title() {
+    let g = graph(&[
+        (
+            "/n/alpha.org",
+            ":PROPERTIES:\n:ID: A\n:END:\n#+title: Alpha\n* Sub heading\n:PROPERTIES:\n:ID: A-SUB\n:END:\n* What's new?\n:PROPERTIES:\n:ID: A-NEW\n:END:\n",
+        ),
+        (
+            "/n/src.md",
+            "[[alpha#Sub heading|Sub heading]] [[Sub heading|alpha#sub-heading]]\n\
+             [[alpha#whats-new]] [[Alpha#Sub heading]] [[alpha#Nowhere]] [[ghost#Sub heading]]\n",
+        ),
+    ]);
+    assert_eq!(
+        targets(&g, "/n/src.md"),
+        vec!["A-SUB", "A-SUB", "A-NEW", "A-SUB", "A", "DEAD"]
+    );
+    assert_eq!(
+        backlinks(&g, "A-SUB"),
+        vec![
+            "src.md:1 <- src.md",
+            "src.md:1 <- src.md",
+            "src.md:2 <- src.md"
+        ]
+    );
+    assert_eq!(backlinks(&g, "A"), vec!["src.md:2 <- src.md"]);
+    assert_eq!(backlinks(&g, "/n/alpha.org").len(), 5);
+}
+
+#[test]
+fn roam_exclude_keeps_ids_from_being_nodes_and_links_to_them_from_being_dead() {
+    let mut g = graph(&[
+        (
+            "/n/d.org",
+            ":PROPERTIES:\n:ID: D\n:END:\n#+title: Delta\n* Excluded\n:PROPERTIES:\n:ID: D-EX\n:ROAM_EXCLUDE: t\n:END:\nFrom excluded [[id:E]].\n** Child\n:PROPERTIES:\n:ID: D-CHILD\n:END:\n",
+        ),
+        (
+            "/n/e.org",
+            ":PROPERTIES:\n:ID: E\n:ROAM_EXCLUDE: t\n:END:\n#+title: Echo\n[[id:D-EX][ex]] [[id:D-CHILD][child]] [[id:GONE]]\n",
+        ),
+    ]);
+    assert!(g.lookup("D-EX").is_none());
+    assert!(g.lookup("E").is_none());
+    // The excluded file stays a node by its path; the child is a node.
+    let e = g.lookup("/n/e.org").unwrap();
+    assert_eq!(g.node(e).unwrap().id, None);
+    let child = g.lookup("D-CHILD").unwrap();
+    assert_eq!(g.node(child).unwrap().parent, g.lookup("D"));
+    // A link under the excluded heading belongs to the enclosing node.
+    let from_excluded = g.file(g.file_by_path["/n/d.org"]).unwrap().edges[0];
+    assert_eq!(
+        g.node_key(g.edge(from_excluded).unwrap().source),
+        "D".to_string()
+    );
+    assert_eq!(targets(&g, "/n/e.org"), vec!["DEAD", "D-CHILD", "DEAD"]);
+    // Links to excluded IDs (D-EX, and E from d.org) are not dead.
+    assert_eq!(dead(&g), vec!["6:GONE"]);
+    g.remove_file("/n/d.org");
+    assert!(!g.excluded_ids.contains_key("D-EX"));
+    assert_eq!(dead(&g), vec!["6:D-EX", "6:D-CHILD", "6:GONE"]);
+}
+
+#[test]
+fn root_relative_markdown_links_try_each_directory_above_the_note() {
+    let g = graph(&[
+        ("/v/sub/b.md", "# B\n"),
+        ("/v/notes/deep/a.md", "[b](/sub/b.md) [x](/missing.md)\n"),
+        ("/abs/c.md", "# C\n"),
+        ("/v/notes/d.md", "[c](/abs/c.md)\n"),
+    ]);
+    assert_eq!(targets(&g, "/v/notes/deep/a.md"), vec!["b.md", "DEAD"]);
+    assert_eq!(targets(&g, "/v/notes/d.md"), vec!["c.md"]);
+    assert_eq!(backlinks(&g, "/v/sub/b.md"), vec!["a.md:1 <- a.md"]);
+}
+
+/// The votes as [`Graph::label_first`] once counted them: a pass over
+/// every two-sided wikilink.
+fn label_first_from_scratch(g: &Graph) -> bool {
+    let (mut left, mut right) = (0, 0);
+    for (ix, e) in g.edges.iter().enumerate() {
+        let Some(e) = e else { continue };
+        if e.kind == LinkKind::Wiki && e.other.is_some() {
+            match g.vote_of(ix as EdgeIx) {
+                Vote::Left => left += 1,
+                Vote::Right => right += 1,
+                Vote::Neither => {}
+            }
+        }
+    }
+    right > left
+}
+
+#[test]
+fn wikilink_votes_follow_notes_coming_and_going_without_a_recount() {
+    let mut g = graph(&[
+        (
+            "/d/src.md",
+            "[[One|x.one]] [[Two|x.two]] [[x.three|Three]]\n",
+        ),
+        ("/d/x.three.md", "# Three\n"),
+    ]);
+    // Only [[x.three|Three]] names a note: left.
+    assert!(!g.label_first());
+    let steps: &[(&str, Option<&str>)] = &[
+        ("/d/x.one.md", Some("# One\n")),
+        ("/d/x.two.md", Some("# Two\n")),
+        ("/d/x.three.md", None),
+        ("/d/src.md", Some("[[x.three|Three]]\n")),
+        ("/d/x.three.md", Some("# Three\n")),
+        ("/d/more.md", Some("[[A|x.one]] [[B|x.two]]\n")),
+        ("/d/x.one.md", None),
+    ];
+    let mut seen = Vec::new();
+    for (path, text) in steps {
+        match text {
+            Some(t) => g.set_note(path, &note(path, t)),
+            None => {
+                g.remove_file(path);
+            }
+        }
+        assert_eq!(
+            g.label_first(),
+            label_first_from_scratch(&g),
+            "after {path}"
+        );
+        seen.push(g.label_first());
+    }
+    assert_eq!(seen, vec![false, true, true, false, false, true, false]);
+    for p in ["/d/src.md", "/d/x.two.md", "/d/x.three.md", "/d/more.md"] {
+        g.remove_file(p);
+    }
+    assert!(g.votes.is_empty());
+    assert_eq!((g.left_votes, g.right_votes), (0, 0));
+}
+
+#[test]
+fn dot_and_json_exports_count_the_same_dead_links() {
+    use crate::graph::export::{write_dot, write_json, Selection};
+    let g = graph(&[
+        (
+            "/n/a.org",
+            ":PROPERTIES:\n:ID: a\n:END:\n[[id:b]] [[id:nope]] [[roam:Nothing]]\n",
+        ),
+        ("/n/b.org", ":PROPERTIES:\n:ID: b\n:END:\n"),
+    ]);
+    for selection in [
+        Selection::all(&g),
+        Selection::around(&g, g.lookup("a").unwrap(), 1),
+    ] {
+        let dot = write_dot(&g, &selection, &mut Vec::new()).unwrap();
+        let json = write_json(&g, &selection, &mut |_, _| String::new(), &mut Vec::new()).unwrap();
+        assert_eq!((dot.nodes, dot.edges, dot.dead), (2, 1, 2));
+        assert_eq!(dot, json);
+    }
 }

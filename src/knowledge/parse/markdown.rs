@@ -3,7 +3,7 @@
 
 use super::{
     head, line_no, line_ranges, plain_urls, push_links, push_unique, Found, LinkKind, Note,
-    Section, Spans, LOOKAHEAD, MAX_LINKS_PER_NOTE,
+    Section, Spans, WikiSide, LOOKAHEAD, MAX_LINKS_PER_NOTE,
 };
 
 /// Parses Markdown text.
@@ -29,11 +29,18 @@ pub(super) fn parse(text: &str) -> Note {
         }
     }
 
-    // Fenced code and headings.
+    // Code (fenced and indented), HTML comment blocks and headings.  Lines
+    // marked in `in_code` hold no headings and no links.
     let mut in_code = vec![false; lines.len()];
     // (heading line, level, text, first line after the heading's markup)
     let mut headings: Vec<(usize, u32, String, usize)> = Vec::new();
     let mut fence: Option<(char, usize)> = None;
+    // Inside an HTML block that starts with `<!--`, up to its `-->`.
+    let mut html_comment = false;
+    // The content column of the list item being continued (0 outside
+    // lists): an indented code block must be indented 4 past it.
+    let mut container = 0usize;
+    let mut prev = Prev::Blank;
     for i in first..lines.len() {
         let l = line(i);
         let t = l.trim_start();
@@ -43,8 +50,35 @@ pub(super) fn parse(text: &str) -> Note {
             let run = t.chars().take_while(|&c| c == ch).count();
             if indent < 4 && run >= n && t[run * ch.len_utf8()..].trim().is_empty() {
                 fence = None;
+                prev = Prev::Other;
             }
             continue;
+        }
+        if html_comment {
+            in_code[i] = true;
+            if l.contains("-->") {
+                html_comment = false;
+                prev = Prev::Other;
+            }
+            continue;
+        }
+        if t.is_empty() {
+            prev = Prev::Blank;
+            continue;
+        }
+        let width = indent_width(l);
+        let list_item = super::is_list_item(l);
+        if prev == Prev::Blank && !list_item && width < container {
+            container = 0;
+        }
+        // An indented code block: 4 columns in, not continuing a paragraph.
+        if width >= container + 4 && prev != Prev::Para {
+            in_code[i] = true;
+            prev = Prev::Other;
+            continue;
+        }
+        if list_item {
+            container = list_content_width(l);
         }
         if indent < 4 {
             let ch = t.chars().next().unwrap_or(' ');
@@ -56,11 +90,19 @@ pub(super) fn parse(text: &str) -> Note {
                     continue;
                 }
             }
+            if let Some(rest) = t.strip_prefix("<!--") {
+                in_code[i] = true;
+                html_comment = !rest.contains("-->");
+                prev = Prev::Other;
+                continue;
+            }
         }
         if let Some((level, heading)) = atx_heading(l) {
             headings.push((i, level, heading, i + 1));
+            prev = Prev::Other;
             continue;
         }
+        prev = Prev::Para;
         // Setext: a paragraph line underlined with === or ---.
         if i > first && indent < 4 {
             let under = t.trim_end();
@@ -71,14 +113,15 @@ pub(super) fn parse(text: &str) -> Note {
             } else {
                 None
             };
-            let prev = line(i - 1);
-            let prev_is_text = !prev.trim().is_empty()
+            let above = line(i - 1);
+            let above_is_text = !above.trim().is_empty()
                 && !in_code[i - 1]
-                && atx_heading(prev).is_none()
-                && !super::is_list_item(prev)
+                && atx_heading(above).is_none()
+                && !super::is_list_item(above)
                 && headings.last().is_none_or(|h| h.0 != i - 1);
-            if let (Some(level), true) = (level, prev_is_text) {
-                headings.push((i - 1, level, prev.trim().to_string(), i + 1));
+            if let (Some(level), true) = (level, above_is_text) {
+                headings.push((i - 1, level, above.trim().to_string(), i + 1));
+                prev = Prev::Other;
             }
         }
     }
@@ -138,12 +181,19 @@ pub(super) fn parse(text: &str) -> Note {
         }
     };
     let mut section = 0;
+    // Inside an inline HTML comment that began on an earlier line.
+    let mut comment = false;
     for (i, &code) in in_code.iter().enumerate().skip(first) {
         while headings.get(section).is_some_and(|h| h.0 <= i) {
             section += 1;
         }
-        if code || note.links.len() >= MAX_LINKS_PER_NOTE {
+        let l = line(i);
+        if code || l.trim().is_empty() {
+            comment = false;
             continue;
+        }
+        if note.links.len() >= MAX_LINKS_PER_NOTE {
+            break;
         }
         push_links(
             &mut note,
@@ -151,11 +201,49 @@ pub(super) fn parse(text: &str) -> Note {
             &lines,
             i,
             section,
-            line_links(line(i)),
+            line_links(l, &mut comment),
             &is_break,
         );
     }
     note
+}
+
+/// What the previous line was, for indented code blocks (which cannot
+/// interrupt a paragraph).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prev {
+    Blank,
+    Para,
+    Other,
+}
+
+/// The width of a line's indentation in columns, tabs stopping every 4.
+fn indent_width(line: &str) -> usize {
+    let mut width = 0;
+    for c in line.chars() {
+        match c {
+            ' ' => width += 1,
+            '\t' => width += 4 - width % 4,
+            _ => break,
+        }
+    }
+    width
+}
+
+/// The column where a list item's text starts (`- x` -> 2, `10. x` -> 4).
+fn list_content_width(line: &str) -> usize {
+    let indent = indent_width(line);
+    let t = line.trim_start();
+    let marker = if t.starts_with(['-', '+', '*']) {
+        1
+    } else {
+        let digits = t.chars().take_while(char::is_ascii_digit).count();
+        digits + 1
+    };
+    let after = t.get(marker..).unwrap_or("");
+    let spaces = after.chars().take_while(|&c| c == ' ').count();
+    // Five or more spaces: the item's text starts after one, the rest is code.
+    indent + marker + if (1..=4).contains(&spaces) { spaces } else { 1 }
 }
 
 /// An ATX heading (`## Title ##`): (level, text).
@@ -311,12 +399,56 @@ fn front_matter(note: &mut Note, text: &str, lines: &[(usize, usize)], from: usi
     }
 }
 
+/// A YAML scalar as written: double-quoted (with `\` escapes),
+/// single-quoted (`''` is a quote) or plain.
 fn unquote(v: &str) -> String {
     let v = v.trim();
-    for q in ['"', '\''] {
-        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
-            return v[1..v.len() - 1].to_string();
+    if let Some(rest) = v.strip_prefix('"') {
+        let mut out = String::with_capacity(rest.len());
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return out,
+                '\\' => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some('r') => out.push('\r'),
+                    Some('0') => out.push('\0'),
+                    Some(e @ ('x' | 'u' | 'U')) => {
+                        let n = match e {
+                            'x' => 2,
+                            'u' => 4,
+                            _ => 8,
+                        };
+                        let hex: String = chars.by_ref().take(n).collect();
+                        match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                            Some(c) => out.push(c),
+                            None => out.push('\u{FFFD}'),
+                        }
+                    }
+                    Some(c) => out.push(c),
+                    None => break,
+                },
+                c => out.push(c),
+            }
         }
+        // Unterminated: keep it as written.
+        return v.to_string();
+    }
+    if let Some(rest) = v.strip_prefix('\'') {
+        let mut out = String::with_capacity(rest.len());
+        let mut chars = rest.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '\'' {
+                out.push(c);
+            } else if chars.peek() == Some(&'\'') {
+                chars.next();
+                out.push('\'');
+            } else {
+                return out;
+            }
+        }
+        return v.to_string();
     }
     v.to_string()
 }
@@ -326,10 +458,20 @@ fn split_flow_list(inner: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut quote: Option<char> = None;
+    let mut escaped = false;
     for c in inner.chars() {
+        if escaped {
+            escaped = false;
+            current.push(c);
+            continue;
+        }
         match (quote, c) {
             (None, '"' | '\'') => {
                 quote = Some(c);
+                current.push(c);
+            }
+            (Some('"'), '\\') => {
+                escaped = true;
                 current.push(c);
             }
             (Some(q), c) if c == q => {
@@ -377,14 +519,117 @@ fn code_spans(line: &str) -> Vec<(usize, usize)> {
     spans
 }
 
+/// Byte ranges of HTML comments (`<!-- ... -->`) in a line, outside code
+/// spans.  `open` says whether a comment began on an earlier line of the
+/// paragraph, and is left saying whether one is still open at the end.
+fn comment_spans(line: &str, code: &Spans, open: &mut bool) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    if *open {
+        match line.find("-->") {
+            Some(end) => {
+                spans.push((0, end + 3));
+                from = end + 3;
+                *open = false;
+            }
+            None => {
+                spans.push((0, line.len()));
+                return spans;
+            }
+        }
+    }
+    while let Some(rel) = line[from..].find("<!--") {
+        let start = from + rel;
+        if code.contains(start) {
+            from = start + 4;
+            continue;
+        }
+        match line[start + 4..].find("-->") {
+            Some(rel_end) => {
+                let end = start + 4 + rel_end + 3;
+                spans.push((start, end));
+                from = end;
+            }
+            None => {
+                spans.push((start, line.len()));
+                *open = true;
+                break;
+            }
+        }
+    }
+    spans
+}
+
+/// The end (exclusive, in bytes) of a link destination and title that
+/// follow `](`: the `)` that closes them, parentheses inside balanced.
+fn destination_end(rest: &str) -> Option<usize> {
+    let trimmed = rest.trim_start();
+    let lead = rest.len() - trimmed.len();
+    let mut from = lead;
+    if trimmed.starts_with('<') {
+        from = lead + trimmed.find('>')? + 1;
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut chars = rest[from..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (_, '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            // A title: "x", 'x' or (x) after the destination and a space.
+            (None, '"' | '\'') if rest[..from + i].ends_with(char::is_whitespace) && depth == 0 => {
+                quote = Some(c);
+            }
+            (None, '(') => depth += 1,
+            (None, ')') if depth == 0 => return Some(from + i),
+            (None, ')') => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `s` with `%XX` escapes decoded, or as written when they do not decode
+/// to UTF-8.
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16));
+        match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
 /// Links in one line: wikilinks, Markdown links and bare URLs, outside code
-/// spans.  Returns (byte offset, kind, target, label).
-fn line_links(line: &str) -> Vec<Found> {
-    // Every link form holds '[' (wikilinks, [text](target)) or ':' (URLs).
-    if memchr::memchr2(b'[', b':', line.as_bytes()).is_none() {
+/// spans and HTML comments (`comment` carries an open comment from line
+/// to line).  Returns (byte offset, kind, target, label).
+fn line_links(line: &str, comment: &mut bool) -> Vec<Found> {
+    // Every link form holds '[' (wikilinks, [text](target)) or ':' (URLs);
+    // a comment opens with '<'.
+    if !*comment && memchr::memchr3(b'[', b':', b'<', line.as_bytes()).is_none() {
         return Vec::new();
     }
-    let code = Spans::new(code_spans(line));
+    let mut hidden = code_spans(line);
+    let comments = comment_spans(line, &Spans::new(hidden.clone()), comment);
+    hidden.extend(comments);
+    let code = Spans::new(hidden);
     let mut out = Vec::new();
     let mut wiki: Vec<(usize, usize)> = Vec::new();
 
@@ -404,14 +649,26 @@ fn line_links(line: &str) -> Vec<Found> {
         }
         wiki.push((at, from));
         // Obsidian writes [[target|label]], Dendron [[label|target]]: both
-        // sides are normalised and the resolver tries both.
+        // sides are kept as written and the resolver tries both.  An empty
+        // side leaves a one-sided link: [[|note]] is [[note]].
         let (target, label) = match inner.split_once('|') {
-            Some((a, b)) => (wiki_name(a), Some(wiki_name(b))),
-            None => (wiki_name(inner), None),
+            Some((a, b)) if a.trim().is_empty() => (b.trim(), None),
+            Some((a, b)) if b.trim().is_empty() => (a.trim(), None),
+            Some((a, b)) => (a.trim(), Some(b.trim())),
+            None => (inner.trim(), None),
         };
-        if !target.is_empty() {
-            out.push((at, LinkKind::Wiki, target, label.filter(|l| !l.is_empty())));
-        }
+        let named = |s: &str| !WikiSide::parse(s).name.is_empty();
+        let (target, label) = match label {
+            _ if named(target) => (target, label),
+            Some(l) if named(l) => (l, None),
+            _ => continue,
+        };
+        out.push((
+            at,
+            LinkKind::Wiki,
+            target.to_string(),
+            label.map(str::to_string),
+        ));
     }
 
     // [text](target "title"), not images.
@@ -433,7 +690,7 @@ fn line_links(line: &str) -> Vec<Found> {
             continue;
         }
         let rest = head(&line[mid + 2..], LOOKAHEAD);
-        let Some(close) = rest.find(')') else {
+        let Some(close) = destination_end(rest) else {
             continue;
         };
         let is_image = open > 0 && line.as_bytes()[open - 1] == b'!';
@@ -468,8 +725,8 @@ fn line_links(line: &str) -> Vec<Found> {
         if has_scheme {
             out.push((open, LinkKind::Url, target.to_string(), label));
         } else {
-            let path = target.split('#').next().unwrap_or(target);
-            let path = path.replace("%20", " ");
+            let path = target.split(['#', '?']).next().unwrap_or(target);
+            let path = percent_decode(path);
             if !path.is_empty() {
                 out.push((open, LinkKind::Relative, path, label));
             }
@@ -484,17 +741,6 @@ fn line_links(line: &str) -> Vec<Found> {
     }
     out.sort_by_key(|l| l.0);
     out
-}
-
-/// A wikilink side without Dendron's `dendron://vault/` prefix and without
-/// `#heading`, `^block` or `,1:#*` note-reference suffixes.
-fn wiki_name(s: &str) -> String {
-    let s = s.trim();
-    let s = s
-        .strip_prefix("dendron://")
-        .map(|t| t.split_once('/').map_or(t, |(_, note)| note))
-        .unwrap_or(s);
-    s.split(['#', '^']).next().unwrap_or(s).trim().to_string()
 }
 
 /// The index of the `[` matching the `]` at the end of `s`.
@@ -601,8 +847,13 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
                 (LinkKind::Wiki, "Lemon pasta", Some("pasta-al-limone"), 12),
                 (LinkKind::Relative, "bread.md", Some("the bread note"), 17),
                 (LinkKind::Url, "https://example.com/x", None, 18),
-                (LinkKind::Wiki, "dendron.topic.vaults", Some("vaults"), 25),
-                (LinkKind::Wiki, "note", None, 25),
+                (
+                    LinkKind::Wiki,
+                    "dendron://vault/dendron.topic.vaults",
+                    Some("vaults"),
+                    25
+                ),
+                (LinkKind::Wiki, "note#heading", None, 25),
             ]
         );
         assert_eq!(n.links[0].column, 4);
@@ -611,7 +862,7 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
     }
 
     #[test]
-    fn dendron_references_normalise_both_sides_and_contexts_skip_front_matter() {
+    fn dendron_references_keep_both_sides_and_contexts_skip_front_matter() {
         let n = md("---\nid: x\n---\nSee ![[Mobile|dendron.guides.cook#mobile,1:#*]] and [[docs|dendron://v/dendron.pod#cfg]].\n");
         let links: Vec<(&str, Option<&str>)> = n
             .links
@@ -621,10 +872,24 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
         assert_eq!(
             links,
             vec![
-                ("Mobile", Some("dendron.guides.cook")),
-                ("docs", Some("dendron.pod"))
+                ("Mobile", Some("dendron.guides.cook#mobile,1:#*")),
+                ("docs", Some("dendron://v/dendron.pod#cfg"))
             ]
         );
+        let side = WikiSide::parse("dendron.guides.cook#mobile,1:#*");
+        assert_eq!(
+            (side.name, side.anchor, side.dendron),
+            ("dendron.guides.cook", Some("mobile"), false)
+        );
+        let side = WikiSide::parse(" dendron://v/dendron.pod#cfg ");
+        assert_eq!(
+            (side.name, side.anchor, side.dendron),
+            ("dendron.pod", Some("cfg"), true)
+        );
+        assert!(side.is_name_like());
+        assert!(WikiSide::parse("notes/My Note").is_name_like());
+        assert!(!WikiSide::parse("Dendron Reading Series").is_name_like());
+        assert!(!WikiSide::parse("Dr. Who").is_name_like());
         assert!(
             n.links[0].context.starts_with("See "),
             "{}",
@@ -687,6 +952,79 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
         let n = md(&text);
         assert_eq!(n.sections.len(), 2);
         assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+    }
+
+    fn targets(n: &Note) -> Vec<&str> {
+        n.links.iter().map(|l| l.target.as_str()).collect()
+    }
+
+    #[test]
+    fn indented_code_blocks_hold_no_links_but_list_paragraphs_do() {
+        let n = md("Intro [[a]]\n\n    [[code1]]\n    more code\n\ntext\n    [[lazy]]\n\n\t[[tab-code]]\n\n- item\n\n    [[list-para]]\n\n        [[list-code]]\n\nout\n\n# H\n    [[after-heading]]\n    # not a heading\n");
+        assert_eq!(targets(&n), vec!["a", "lazy", "list-para"]);
+        assert_eq!(n.sections.len(), 2, "a # in indented code is no heading");
+        // At the very start of the body, too.
+        let n = md("---\ntitle: t\n---\n    [[code]]\n[[b]]\n");
+        assert_eq!(targets(&n), vec!["b"]);
+    }
+
+    #[test]
+    fn html_comments_hold_no_links_or_headings() {
+        let n = md("<!-- [[c1]] -->\nSee [[a]] <!-- [[c2]] --> and [[b]].\n\n<!--\n# Hidden\n[[c3]]\n-->\nText <!-- open\n[[c4]]\nclose --> [[d]]\n\n`<!--` [[e]]\n");
+        assert_eq!(targets(&n), vec!["a", "b", "d", "e"]);
+        assert_eq!(n.sections.len(), 1);
+        // An inline comment is never left open past its paragraph.
+        let n = md("x <!-- unclosed\n\n[[f]]\n");
+        assert_eq!(targets(&n), vec!["f"]);
+    }
+
+    #[test]
+    fn an_empty_side_leaves_a_one_sided_wikilink() {
+        let n = md("![[|dendron://v/community.events]] [[note|]] [[ | ]] [[#only-anchor]]\n");
+        let links: Vec<(&str, Option<&str>)> = n
+            .links
+            .iter()
+            .map(|l| (l.target.as_str(), l.label.as_deref()))
+            .collect();
+        assert_eq!(
+            links,
+            vec![("dendron://v/community.events", None), ("note", None)]
+        );
+    }
+
+    #[test]
+    fn relative_links_decode_escapes_and_balance_parentheses() {
+        let n = md("[a](My%20Notes/caf%C3%A9.md) [b](notes/x_(draft).md \"title (x)\") [c](<with space.md>) [d](%ZZ.md)\n");
+        assert_eq!(
+            targets(&n),
+            vec![
+                "My Notes/café.md",
+                "notes/x_(draft).md",
+                "with space.md",
+                "%ZZ.md"
+            ]
+        );
+    }
+
+    #[test]
+    fn quoted_front_matter_titles_read_back() {
+        for (yaml, title) in [
+            (
+                r#""Issue #5: tricky \"title\"""#,
+                r#"Issue #5: tricky "title""#,
+            ),
+            (r#""Foo: bar""#, "Foo: bar"),
+            (r#""[draft] plan""#, "[draft] plan"),
+            (r#""- dash""#, "- dash"),
+            (r#""back\\slash \u00e9""#, r"back\slash é"),
+            ("'it''s'", "it's"),
+            ("plain title", "plain title"),
+        ] {
+            let n = md(&format!("---\ntitle: {yaml}\n---\n"));
+            assert_eq!(n.title, title, "{yaml}");
+        }
+        let n = md("---\naliases: [\"a \\\" b, c\", d]\n---\n");
+        assert_eq!(n.aliases, vec!["a \" b, c", "d"]);
     }
 
     #[test]

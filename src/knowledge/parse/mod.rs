@@ -52,6 +52,10 @@ pub struct Note {
     pub refs: Vec<String>,
     /// File tags (`#+filetags`, front-matter `tags`).
     pub tags: Vec<String>,
+    /// Whether the top property drawer says `:ROAM_EXCLUDE:` (any value but
+    /// `nil`): org-roam then makes no node of the file's ID.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub exclude: bool,
     /// Sections in file order.  The first is the preamble (level 0): the text
     /// before the first heading.  It is always present, possibly empty.
     pub sections: Vec<Section>,
@@ -79,6 +83,10 @@ pub struct Section {
     pub aliases: Vec<String>,
     /// The heading's `:ROAM_REFS:`.
     pub refs: Vec<String>,
+    /// Whether the heading's drawer says `:ROAM_EXCLUDE:` (any value but
+    /// `nil`): org-roam then makes no node of it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub exclude: bool,
     /// Headings from the top level down to this one.
     pub outline: Vec<String>,
     /// 1-based line of the heading (1 for the preamble).
@@ -104,7 +112,8 @@ pub enum LinkKind {
     File,
     /// `roam:Title`.
     Roam,
-    /// `[[wikilink]]` in Markdown.
+    /// `[[wikilink]]` in Markdown.  Its target and label are the two sides
+    /// as written (trimmed); [`WikiSide`] reads them.
     Wiki,
     /// `[text](relative/path.md)` in Markdown.
     Relative,
@@ -119,8 +128,9 @@ pub enum LinkKind {
 pub struct Link {
     /// What the link points at.
     pub kind: LinkKind,
-    /// The target: an ID, a path, a title, a note name or a URL, without the
-    /// link type prefix and without any `::search` or `#anchor` part.
+    /// The target: an ID, a path, a title or a URL, without the link type
+    /// prefix and without any `::search` or `#anchor` part.  For wikilinks,
+    /// the first side as written (see [`WikiSide`]).
     pub target: String,
     /// The description shown instead of the target, if any.
     pub label: Option<String>,
@@ -132,6 +142,57 @@ pub struct Link {
     pub section: usize,
     /// The paragraph or list item around the link, on one line.
     pub context: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// One side of a wikilink, read: `[[dendron://vault/a.b#Heading^block]]`
+/// names the note `a.b` (in the vault `vault`) and its heading `Heading`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WikiSide<'a> {
+    /// The note's name, path or title, without vault prefix or anchor.
+    pub name: &'a str,
+    /// The `#heading` anchor, if any (without Dendron's `,1:#*` reference
+    /// suffixes).
+    pub anchor: Option<&'a str>,
+    /// Whether the side was written with Dendron's `dendron://` prefix.
+    pub dendron: bool,
+}
+
+impl<'a> WikiSide<'a> {
+    /// Reads a wikilink side as written.
+    pub fn parse(side: &'a str) -> WikiSide<'a> {
+        let s = side.trim();
+        let (s, dendron) = match s.strip_prefix("dendron://") {
+            Some(t) => (t.split_once('/').map_or(t, |(_, note)| note), true),
+            None => (s, false),
+        };
+        let (s, anchor) = match s.split_once('#') {
+            Some((name, anchor)) => {
+                let anchor = anchor.split(['^', ',']).next().unwrap_or("");
+                let anchor = anchor.split(":#").next().unwrap_or(anchor).trim();
+                (name, (!anchor.is_empty()).then_some(anchor))
+            }
+            None => (s, None),
+        };
+        let name = s.split('^').next().unwrap_or(s).trim();
+        WikiSide {
+            name,
+            anchor,
+            dendron,
+        }
+    }
+
+    /// Does the side look like a note's file name or path rather than
+    /// prose: written with `dendron://`, holding a `/`, or a dotted name
+    /// without spaces (`dendron.topic.links`, `note.md`)?
+    pub fn is_name_like(&self) -> bool {
+        self.dendron
+            || self.name.contains('/')
+            || (self.name.contains('.') && !self.name.contains(char::is_whitespace))
+    }
 }
 
 /// At most this many links are kept per note.  Real notes have far fewer;

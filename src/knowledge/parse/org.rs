@@ -74,15 +74,12 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
         .collect();
     let first_heading = headings.first().copied().unwrap_or(lines.len());
 
-    // The file-level property drawer: at the top, before any content.
+    // The file-level property drawer: where Org looks for it, on the first
+    // line after nothing but comment lines (`# ...`): not after a blank
+    // line or a keyword such as `#+title:` (org-roam then sees no file ID).
     let mut top = 0;
-    while top < first_heading {
-        let l = line(top).trim();
-        if l.is_empty() || (l.starts_with('#') && !l.eq_ignore_ascii_case(":properties:")) {
-            top += 1;
-        } else {
-            break;
-        }
+    while top < first_heading && is_comment_line(line(top)) {
+        top += 1;
     }
     let mut file_props = HashMap::new();
     if top < first_heading {
@@ -94,6 +91,7 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
         }
     }
     apply_properties(&file_props, &mut note.id, &mut note.aliases, &mut note.refs);
+    note.exclude = excludes(&file_props);
 
     // The preamble.
     note.sections.push(Section {
@@ -161,6 +159,7 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
             &mut section.aliases,
             &mut section.refs,
         );
+        section.exclude = excludes(&props);
         note.sections.push(section);
     }
 
@@ -416,22 +415,56 @@ fn is_drawer_line(line: &str) -> bool {
         })
 }
 
+/// Is `line` an Org comment line: `#` alone or followed by a space?
+fn is_comment_line(line: &str) -> bool {
+    let t = line.trim_start_matches([' ', '\t']);
+    t == "#" || t.starts_with("# ")
+}
+
+/// Is `line` a line Org accepts inside a property drawer: `:NAME:` alone
+/// or followed by a space and a value, the name without whitespace?
+fn is_property_line(line: &str) -> bool {
+    let Some(rest) = line.trim().strip_prefix(':') else {
+        return false;
+    };
+    rest.match_indices(':').any(|(k, _)| {
+        let name = &rest[..k];
+        let after = &rest[k + 1..];
+        !name.is_empty()
+            && !name.contains(char::is_whitespace)
+            && (after.is_empty() || after.starts_with([' ', '\t']))
+    })
+}
+
+/// Whether properties say `:ROAM_EXCLUDE:` with any value but `nil`, as
+/// org-roam reads it (`org-entry-get` makes `nil` nil).
+fn excludes(props: &HashMap<String, String>) -> bool {
+    props.get("ROAM_EXCLUDE").is_some_and(|v| v.trim() != "nil")
+}
+
 fn is_planning(line: &str) -> bool {
     let t = line.trim_start();
     t.starts_with("SCHEDULED:") || t.starts_with("DEADLINE:") || t.starts_with("CLOSED:")
 }
 
-/// The line index of the `:END:` closing the drawer opened at `start`, if it
-/// comes before `limit` (the next heading).
+/// The line index of the `:END:` closing the property drawer opened at
+/// `start`, if it comes before `limit` (the next heading) and every line
+/// between is a property (Org's `org-property-drawer-re`).
 fn drawer_end(text: &str, lines: &[(usize, usize)], start: usize, limit: usize) -> Option<usize> {
     let open = text.get(lines.get(start)?.0..lines.get(start)?.1)?;
     if !open.trim().eq_ignore_ascii_case(":properties:") {
         return None;
     }
-    (start + 1..limit.min(lines.len())).find(|&i| {
-        text.get(lines[i].0..lines[i].1)
-            .is_some_and(|l| l.trim().eq_ignore_ascii_case(":end:"))
-    })
+    for (i, &(s, e)) in lines.iter().enumerate().take(limit).skip(start + 1) {
+        let l = text.get(s..e).unwrap_or("");
+        if l.trim().eq_ignore_ascii_case(":end:") {
+            return Some(i);
+        }
+        if !is_property_line(l) {
+            return None;
+        }
+    }
+    None
 }
 
 /// The properties between `start` (`:PROPERTIES:`) and `end` (`:END:`),
@@ -885,6 +918,57 @@ Vertico and =[[id:not-a-link]]= consult.
         assert!(is_drawer_line("  :ID:       abc"));
         assert!(!is_drawer_line(":: odd"));
         assert!(!is_drawer_line("Note: x"));
+    }
+
+    #[test]
+    fn the_file_drawer_counts_only_where_org_looks_for_it() {
+        let id = |text: &str| org(text).id;
+        // First line, or after comment lines only.
+        assert_eq!(
+            id(":PROPERTIES:\n:ID: a\n:END:\n#+title: T\n").as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            id("# c\n#\n  :PROPERTIES:\n  :ID: b\n  :END:\n").as_deref(),
+            Some("b")
+        );
+        // Not after a keyword, a blank line, text or a comment block.
+        assert_eq!(id("#+title: T\n:PROPERTIES:\n:ID: c\n:END:\n"), None);
+        assert_eq!(id("\n:PROPERTIES:\n:ID: d\n:END:\n"), None);
+        assert_eq!(id("# c\n\n:PROPERTIES:\n:ID: e\n:END:\n"), None);
+        assert_eq!(id("text\n:PROPERTIES:\n:ID: f\n:END:\n"), None);
+        assert_eq!(
+            id("#+begin_comment\nx\n#+end_comment\n:PROPERTIES:\n:ID: g\n:END:\n"),
+            None
+        );
+        // A drawer Org does not read as one: a line that is no property.
+        assert_eq!(id(":PROPERTIES:\n:ID: h\n\n:END:\n"), None);
+        assert_eq!(id(":PROPERTIES:\n:ID: i\nprose\n:END:\n"), None);
+        let n = org("* H\n:PROPERTIES:\n:ID: j\nnot a property\n:END:\n");
+        assert_eq!(n.sections[1].id, None);
+        // Its lines stay text: a link there is a link.
+        let n = org("#+title: T\n:PROPERTIES:\n:ID: c\n:END:\nSee [[id:x][x]].\n");
+        assert_eq!(n.links.len(), 1);
+        assert!(is_property_line(":ROAM_EXCLUDE:"));
+        assert!(is_property_line("  :ID:       abc  "));
+        assert!(is_property_line(":a:b: c"));
+        assert!(!is_property_line(":ID:abc"));
+        assert!(!is_property_line("::"));
+    }
+
+    #[test]
+    fn roam_exclude_marks_files_and_headings_unless_nil() {
+        let n = org(":PROPERTIES:\n:ID: f\n:ROAM_EXCLUDE: t\n:END:\n* A\n:PROPERTIES:\n:ID: a\n:ROAM_EXCLUDE: nil\n:END:\n* B\n:PROPERTIES:\n:ID: b\n:ROAM_EXCLUDE:\n:END:\n** C\n:PROPERTIES:\n:ID: c\n:END:\n");
+        assert!(n.exclude);
+        assert_eq!(n.id.as_deref(), Some("f"));
+        let marks: Vec<(&str, bool)> = n
+            .sections
+            .iter()
+            .skip(1)
+            .map(|s| (s.heading.as_str(), s.exclude))
+            .collect();
+        // Not inherited: C is a node under an excluded B.
+        assert_eq!(marks, vec![("A", false), ("B", true), ("C", false)]);
     }
 
     #[test]
