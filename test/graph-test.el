@@ -318,9 +318,12 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
 
   (it "rejects bad export arguments"
     (expect (artisan-graph-export 'png "/tmp/x") :to-throw 'wrong-type-argument)
-    (expect (condition-case e (artisan-graph-export 'dot (make-temp-file "artisan-") "no-such-node")
-              (artisan-graph-error (cadr e)))
-            :to-match "No node with the ID or file name no-such-node")
+    (let ((file (make-temp-file "artisan-")))
+      (unwind-protect
+          (expect (condition-case e (artisan-graph-export 'dot file "no-such-node")
+                    (artisan-graph-error (cadr e)))
+                  :to-match "No node with the ID or file name no-such-node")
+        (delete-file file)))
     (expect (condition-case e (artisan-graph-export 'dot "/no/such/dir/graph.dot")
               (artisan-graph-error (cadr e)))
             :to-match "Cannot write /no/such/dir/")

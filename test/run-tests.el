@@ -16,6 +16,14 @@
   (package-initialize))
 (require 'buttercup)
 
+;; Every temporary file and directory of the run (specs, child Emacs
+;; processes, native code) goes to one scratch directory, removed at exit,
+;; so that a spec that forgets to clean up leaves nothing behind.
+(let ((scratch (make-temp-file "artisan-tests-" t)))
+  (setq temporary-file-directory (file-name-as-directory scratch))
+  (setenv "TMPDIR" scratch)
+  (add-hook 'kill-emacs-hook (lambda () (delete-directory scratch t))))
+
 (defvar artisan-run-tests--counts nil
   "Alist of spec status to count, filled when the run is done.")
 

@@ -43,15 +43,19 @@
     "Loading the native module with artisan-module-ensure in a fresh Emacs"
   (let (samples)
     (dotimes (_ artisan-bench-module-runs)
-      (push (artisan-bench-child-number
-             `(progn
-                (setq artisan-data-directory ,(make-temp-file "artisan-bench-" t))
-                (require 'artisan-module)
-                (let ((start (current-time)))
-                  (artisan-module-ensure)
-                  (princ (format "ARTISAN-BENCH=%f"
-                                 (* 1000 (float-time (time-subtract (current-time) start))))))))
-            samples))
+      (let ((data (make-temp-file "artisan-bench-" t)))
+        (unwind-protect
+            (push (artisan-bench-child-number
+                   `(progn
+                      (setq artisan-data-directory ,data)
+                      (require 'artisan-module)
+                      (let ((start (current-time)))
+                        (artisan-module-ensure)
+                        (princ (format "ARTISAN-BENCH=%f"
+                                       (* 1000 (float-time
+                                                (time-subtract (current-time) start))))))))
+                  samples)
+          (delete-directory data t))))
     (artisan-bench-add-row :what "Load the native module (artisan-module-ensure)"
                            :corpus "-" :samples samples :budget "< 20 ms")))
 
