@@ -89,6 +89,10 @@ Names, not the text: the text is cut to the window's width."
     (forward-line 1))
   (expect (eobp) :to-be nil))
 
+(defun artisan-startup-test--text ()
+  "Return the text of the current buffer with its wrapped lines joined."
+  (replace-regexp-in-string "\n +" " " (buffer-string)))
+
 (defun artisan-startup-test--phase (profile name)
   "Return the phase NAME of PROFILE."
   (cl-find name (plist-get profile :tree)
@@ -285,7 +289,7 @@ package overlapped in both attempts")))
       (expect (plist-get init :threshold) :to-equal 800000.0)
       ;; The report shows where the threshold changes.
       (with-current-buffer (artisan-startup-report artisan-startup-test--profile)
-        (expect (buffer-string)
+        (expect (artisan-startup-test--text)
                 :to-match "GC threshold +0.8 MB from .*most-positive-fixnum from package activation"))
       ;; With garbage collection held back, none during init.
       (let ((held (artisan-startup-test--phase artisan-startup-test--profile "init")))
@@ -424,7 +428,20 @@ package overlapped in both attempts")))
     (expect (artisan-startup-baseline) :to-equal (plist-get artisan-startup-test--fast :id))
     (let ((c (artisan-startup-compare)))
       (expect (plist-get (plist-get c :a) :id)
-              :to-equal (plist-get artisan-startup-test--fast :id)))))
+              :to-equal (plist-get artisan-startup-test--fast :id)))
+    ;; Shown, its prose is filled and its tables fit 80 columns, the
+    ;; numbers first.
+    (call-interactively #'artisan-startup-compare)
+    (with-current-buffer "*artisan startup comparison*"
+      (let ((lines (split-string (buffer-string) "\n")))
+        (expect (apply #'max (mapcar #'string-width lines)) :to-be-less-than 80)
+        (expect (cl-find-if (lambda (l) (string-match-p "\\` +baseline +new +change +Phase\\'" l))
+                            lines)
+                :to-be-truthy)
+        (expect (cl-find-if (lambda (l) (string-match-p "\\` *[0-9.]+ +[0-9.]+ +[-+][0-9.]+ ms .* init\\'" l))
+                            lines)
+                :to-be-truthy)))
+    (delete-other-windows)))
 
 (describe "artisan-startup-profile on a broken configuration"
   (it "reports what ran up to an error in init.el, and the error"
@@ -439,7 +456,7 @@ package overlapped in both attempts")))
       (expect (artisan-startup-test--find tree "artisan-fixture-auto") :to-be nil)
       ;; The report shows it.
       (with-current-buffer (artisan-startup-report p)
-        (expect (buffer-string) :to-match "Error +.*init\\.el: Deliberate failure"))
+        (expect (artisan-startup-test--text) :to-match "Error +.*init\\.el: Deliberate failure"))
       ;; Start-up went on after the error, as Emacs does.
       (expect (plist-get (artisan-startup-test--phase p "emacs-startup-hook") :inclusive-ms)
               :to-be-greater-than 0)))
@@ -681,11 +698,42 @@ package overlapped in both attempts")))
       (artisan-startup-report-set-baseline)
       (expect (artisan-startup-baseline) :to-equal (plist-get artisan-startup-test--profile :id))))
 
-  (it "fits its column headings in 80 columns"
-    (with-current-buffer (artisan-startup-report artisan-startup-test--profile)
-      (cl-letf (((symbol-function 'artisan-startup--name-width) (lambda () 29)))
-        (artisan-startup--render))
-      (expect (buffer-string) :to-match "^Phases and loads, by start +incl ms")))
+  (it "lays out its columns the same in a window of any width"
+    (let ((buffer (artisan-startup-report artisan-startup-test--profile)))
+      (unwind-protect
+          (let ((wide (with-current-buffer buffer (buffer-string))))
+            ;; Shown in a window half as wide, then redrawn.
+            (delete-other-windows)
+            (set-window-buffer (split-window-right 30) buffer)
+            (with-current-buffer buffer (artisan-startup--render))
+            (expect (with-current-buffer buffer (buffer-string)) :to-equal wide)
+            (with-current-buffer buffer
+              ;; Numbers first, then the whole indented name.
+              (artisan-startup-test--goto-row "artisan-fixture-slow")
+              (expect (buffer-substring (line-beginning-position) (line-end-position))
+                      :to-match "\\` *[0-9.]+ +[0-9.]+ .*%    +artisan-fixture-slow\\'")
+              (goto-char (point-min))
+              (search-forward "incl ms")
+              (expect (buffer-substring (line-beginning-position) (line-end-position))
+                      :to-match "\\` *incl ms +excl ms .* share  Phases and loads (by start)\\'")))
+        (delete-other-windows))))
+
+  (it "shows the report of a profile taken in the background without selecting it"
+    (let ((window (selected-window))
+          (shown nil))
+      (cl-letf* ((real (symbol-function 'message))
+                 ((symbol-function 'message)
+                  (lambda (format &rest args)
+                    (push (apply #'format-message format args) shown)
+                    (apply real format args))))
+        (unwind-protect
+            (progn
+              (delete-other-windows)
+              (artisan-startup--profile-done artisan-startup-test--profile t)
+              (expect (selected-window) :to-be window)
+              (expect (get-buffer-window "*artisan startup*") :to-be-truthy)
+              (expect (car shown) :to-match "\\`Start-up: [0-9]+ ms (median of 5 runs); report in"))
+          (delete-other-windows)))))
 
   (it "profiles again with the profile's own options on g"
     (let* ((p (append (list :emacs "/opt/emacs/bin/emacs" :settle 1.5 :warmup 2
@@ -734,10 +782,53 @@ package overlapped in both attempts")))
       (expect (plist-get slow :regression) :to-be-truthy)
       (with-current-buffer "*artisan startup history*"
         ;; On its row: the legend says "regression" too.
-        (let ((case-fold-search nil))
-          (expect (buffer-string) :to-match
-                  (concat (regexp-quote (plist-get slow :date)) ".*REGRESSION"))))
+        (goto-char (point-min))
+        (let ((case-fold-search nil)
+              (match (text-property-search-forward
+                      'artisan-point (plist-get slow :id)
+                      (lambda (id p) (equal id (plist-get p :id))))))
+          (expect (buffer-substring (prop-match-beginning match) (prop-match-end match))
+                  :to-match "REGRESSION")))
       (expect xml :to-match "fill=\"red\"")))
+
+  (it "charts and lists each configuration on its own, within 80 columns"
+    (let* ((point (lambda (id dir time total &optional regression)
+                    (list :id id :date (format-time-string "%F %T" time t) :unix-time time
+                          :init-directory dir :emacs-version "28.2" :ui 'tty
+                          :git (list :short "0123456789" :dirty (equal id "a2"))
+                          :runs 10 :total-ms total :total-ci (cons (- total 9) (+ total 9))
+                          :delta-ms (and regression 150.0) :regression regression)))
+           (points (list (funcall point "a1" "/cfg/a/" 100 300.0)
+                         (funcall point "b1" "/cfg/b/" 200 1200.0)
+                         (funcall point "a2" "/cfg/a/" 300 310.0)
+                         (funcall point "b2" "/cfg/b/" 400 1350.0 t)
+                         (funcall point "a3" "/cfg/a/" 500 305.0))))
+      (cl-letf (((symbol-function 'artisan-startup-history-entries) (lambda (_) points))
+                ((symbol-function 'artisan-startup-baseline) (lambda () "a1")))
+        (artisan-startup-history 'all))
+      (with-current-buffer "*artisan startup history*"
+        (let ((lines (split-string (buffer-string) "\n")))
+          (expect (apply #'max (mapcar #'string-width lines)) :to-be-less-than 80)
+          ;; A heading per configuration, the one profiled last first,
+          ;; each with its own sparkline and its own rows.
+          (let ((a (cl-position "/cfg/a/" lines :test #'equal))
+                (b (cl-position "/cfg/b/" lines :test #'equal))
+                (row (lambda (id)
+                       (cl-position-if
+                        (lambda (l) (equal (plist-get (get-text-property 0 'artisan-point l) :id)
+                                           id))
+                        lines))))
+            (expect a :to-be-less-than b)
+            (expect (cl-count-if (lambda (l) (string-match-p "\\`  [▁▂▃▄▅▆▇█]+   " l)) lines)
+                    :to-equal 2)
+            (dolist (id '("a1" "a2" "a3"))
+              (expect (funcall row id) :to-be-greater-than a)
+              (expect (funcall row id) :to-be-less-than b))
+            (dolist (id '("b1" "b2"))
+              (expect (funcall row id) :to-be-greater-than b))
+            (expect (nth (funcall row "b2") lines) :to-match "+150 ms +REGRESSION\\'")
+            (expect (nth (funcall row "a1") lines) :to-match "\\`B ")
+            (expect (nth (funcall row "a2") lines) :to-match " 0123456789\\* "))))))
 
   (it "makes sparklines of any numbers"
     (expect (artisan-startup-sparkline '(1 2 3 4 5 6 7 8)) :to-equal "▁▂▃▄▅▆▇█")
