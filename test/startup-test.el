@@ -9,7 +9,9 @@
 ;; requires a helper and turns on a global mode; an autoload loads
 ;; artisan-fixture-auto.  Environment variables make init.el fail, ask
 ;; a question, hang, exit by itself or start a detached process.  used/
-;; calls a function of the slow package at start-up.  Times are checked
+;; calls a function of the slow package at start-up; deferrable/
+;; requires built-in libraries for nothing, and the slow package for a
+;; function it puts on a start-up hook.  Times are checked
 ;; with tolerances that hold on a loaded 2-core machine.
 
 ;;; Code:
@@ -325,6 +327,16 @@ package overlapped in both attempts")))
                                 (plist-get p :hints))
               :to-be nil)))
 
+  (it "calls libraries deferrable that set up only themselves, not one start-up uses by a hook"
+    (let* ((p (artisan-startup-profile
+               :runs 1 :warmup 0 :record nil :wait t :ui 'tty
+               :init-directory (artisan-startup-test--config "deferrable")
+               :env artisan-startup-test--env))
+           (deferrable (mapcar (lambda (h) (file-name-base (car (plist-get h :files))))
+                               (cl-remove-if-not (lambda (h) (eq (plist-get h :id) 'deferrable))
+                                                 (plist-get p :hints)))))
+      (expect (sort deferrable #'string<) :to-equal '("ert" "eww" "ses"))))
+
   (it "finds the calls of the init files, not their mere references"
     (let ((calls (make-hash-table :test 'eq)))
       (dolist (form '((require 'pkg)
@@ -345,6 +357,23 @@ package overlapped in both attempts")))
       (dolist (not-called '(pkg pkg-command pkg-hooked pkg-after-load pkg-listed
                                 pkg-bound pkg-in-config))
         (expect (gethash not-called calls) :to-be nil))))
+
+  (it "finds what the init files name as functions where they run"
+    (let ((calls (make-hash-table :test 'eq))
+          (refs (make-hash-table :test 'eq)))
+      (dolist (form '((add-hook 'some-hook #'pkg-hooked)
+                      (setq some-functions '(pkg-listed-fn))
+                      (run-with-idle-timer 1 nil 'pkg-timed)
+                      (advice-add 'yank :around #'(lambda (f &rest a) (pkg-in-advice f a)))
+                      (with-eval-after-load 'pkg (add-hook 'h #'pkg-after-load))
+                      (use-package pkg :hook (prog-mode . pkg-mode) :config (pkg-in-config))))
+        (artisan-startup-probe--calls form calls 0 refs))
+      (dolist (named '(add-hook pkg-hooked pkg-listed-fn pkg-timed pkg-in-advice yank))
+        (expect (gethash named refs) :to-be t))
+      (dolist (not-named '(pkg-after-load pkg-mode pkg-in-config))
+        (expect (gethash not-named refs) :to-be nil))
+      ;; Names are not calls.
+      (expect (gethash 'pkg-hooked calls) :to-be nil)))
 
   (it "records the configuration's commit and the Emacs in the history"
     (let ((entries (artisan-startup-history-entries (artisan-startup-test--config "basic"))))
