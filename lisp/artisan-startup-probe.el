@@ -631,14 +631,20 @@ of the code itself."
           (apply #'min (mapcar #'cadr rounds))
           (apply #'min (mapcar #'caddr rounds)))))
 
+(defun artisan-startup-probe--emacs-meta ()
+  "Record which Emacs this is: its version and native compilation.
+Recorded as soon as the probe starts, so that a run that never
+settles (killed, stalled) says it too."
+  (artisan-startup-probe--meta "emacs-version" emacs-version)
+  (artisan-startup-probe--meta "native-comp"
+                               (and (fboundp 'native-comp-available-p)
+                                    (native-comp-available-p)
+                                    t)))
+
 (defun artisan-startup-probe--facts ()
   "Record the facts about this session that hints need."
   (let ((files (artisan-startup-probe--loaded-files)))
-    (artisan-startup-probe--meta "emacs-version" emacs-version)
-    (artisan-startup-probe--meta "native-comp"
-                                 (and (fboundp 'native-comp-available-p)
-                                      (native-comp-available-p)
-                                      t))
+    (artisan-startup-probe--emacs-meta)
     (artisan-startup-probe--meta "user-init-file" user-init-file)
     (artisan-startup-probe--meta "early-init-file" early-init-file)
     (artisan-startup-probe--meta "custom-file" custom-file)
@@ -877,7 +883,7 @@ exists (this Emacs was not started by the profiler)."
                   (artisan--probe-open artisan-startup-probe--out
                                        (- now (truncate (* 1e9 (- (float-time) start)))))))
           ;; Known at once, in case the run never settles.
-          (ignore-errors (artisan-startup-probe--meta "emacs-version" emacs-version)))
+          (ignore-errors (artisan-startup-probe--emacs-meta)))
       (error
        (if (file-exists-p artisan-startup-probe--out)
            'taken
@@ -887,7 +893,7 @@ the native module could not be loaded in the child (%s)" (error-message-string e
                artisan-startup-probe--notes)
          (push (list "start" (truncate (* start 1e9)) (truncate (* start 1e9)))
                artisan-startup-probe--events)
-         (artisan-startup-probe--meta "emacs-version" emacs-version)
+         (artisan-startup-probe--emacs-meta)
          nil)))))
 
 (defun artisan-startup-probe--start ()

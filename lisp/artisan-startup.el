@@ -356,9 +356,10 @@ of the report (b, c, g) would do harm.  Say in the echo area
 where it is (a message does not replace an active minibuffer's
 input: it shows after it)."
   (setq artisan-startup-last-profile profile)
-  (let ((summary (format "Start-up: %s ms (median of %s)%s"
+  (let ((summary (format "Start-up: %s ms (%s)%s"
                          (artisan-startup--ms (plist-get profile :total-ms))
-                         (artisan-startup--count (plist-get profile :runs) "run")
+                         (let ((runs (plist-get profile :runs)))
+                           (if (= runs 1) "1 run" (format "median of %d runs" runs)))
                          (if (plist-get profile :incomplete) ", incomplete" ""))))
     (if (not show)
         (message "%s; M-x artisan-startup-report shows it" summary)
@@ -600,17 +601,18 @@ and of the history's regression marks." (plist-get profile :incomplete))
                      (if (plist-get profile :native-comp) " (native compilation)" "")
                      (plist-get profile :ui) (plist-get profile :emacs)))
     (funcall field "Total"
-             (format "%s ms, %s%s (95%% CI %s–%s ms, spread ±%s ms)"
-                     (artisan-startup--ms total)
-                     (let ((runs (plist-get profile :runs)))
-                       (if (= runs 1) "1 run"
-                         (format "median of %d runs" runs)))
-                     (let ((w (plist-get profile :warmup)))
-                       (if (> w 0)
-                           (format " after %s" (artisan-startup--count w "warm-up run"))
-                         ""))
-                     (artisan-startup--ms (car ci)) (artisan-startup--ms (cdr ci))
-                     (artisan-startup--ms (plist-get profile :total-mad))))
+             (let ((runs (plist-get profile :runs))
+                   (w (plist-get profile :warmup)))
+               (concat
+                (format "%s ms, " (artisan-startup--ms total))
+                (if (= runs 1) "1 run" (format "median of %d runs" runs))
+                (if (> w 0) (format " after %s" (artisan-startup--count w "warm-up run")) "")
+                ;; One run has no spread.
+                (if (> runs 1)
+                    (format " (95%% CI %s–%s ms, spread ±%s ms)"
+                            (artisan-startup--ms (car ci)) (artisan-startup--ms (cdr ci))
+                            (artisan-startup--ms (plist-get profile :total-mad)))
+                  ""))))
     (funcall field "Outside"
              (if wall
                  (format "%s ms from process start to exit, measured by the harness \

@@ -492,14 +492,22 @@ package overlapped in both attempts")))
 
   (it "stops a configuration that waits for an answer and shows the question"
     (let* ((artisan-startup-stall 1)
-           (p (artisan-startup-test--profile :runs 1 :warmup 0 :record nil
+           (p (artisan-startup-test--profile :runs 3 :warmup 1 :record nil
                                              :env '("ARTISAN_FIXTURE_ASK=1"))))
       (expect (plist-get (car (plist-get p :errors)) :message)
               :to-match "waiting for an answer to \"Proceed\\? (yes or no) \"")
       (expect (artisan-startup-test--find (plist-get p :tree) "artisan-fixture-quick")
               :to-be-truthy)
-      ;; Not a start-up: marked so, and it stopped after the first run.
-      (expect (plist-get p :incomplete) :to-match "waiting for an answer")
+      ;; Not a start-up: marked so, and it stopped after the first run,
+      ;; the warm-up, which is what the profile shows.
+      (expect (plist-get p :incomplete)
+              :to-match "\\`The warm-up run: .*waiting for an answer")
+      (expect (plist-get p :runs) :to-equal 1)
+      (expect (plist-get p :warmup) :to-equal 0)
+      (expect (car (plist-get p :notes)) :to-match "later runs were skipped")
+      (with-current-buffer (artisan-startup-report p)
+        (expect (artisan-startup-test--text) :to-match "^Total +[0-9]+ ms, 1 run\n")
+        (expect (buffer-string) :not :to-match "warm-up run (95% CI"))
       ;; The probe timed its own recording afterwards, with init.el still
       ;; open: none of that is in the tree.
       (expect (artisan-startup-test--find (plist-get p :tree) "artisan-calibration")
@@ -525,7 +533,12 @@ package overlapped in both attempts")))
         (expect (car (last (plist-get p :tree))) :to-be init)
         (expect (- (plist-get init :inclusive-ms) (plist-get file :inclusive-ms))
                 :to-be-less-than 100))
-      (expect (plist-get p :emacs-version) :to-equal emacs-version)))
+      ;; Which Emacs, as a complete run says.
+      (expect (plist-get p :emacs-version) :to-equal emacs-version)
+      (expect (plist-get p :native-comp)
+              :to-equal (plist-get artisan-startup-test--profile :native-comp))
+      (expect (plist-get p :native-comp)
+              :to-equal (and (fboundp 'native-comp-available-p) (native-comp-available-p) t))))
 
   (it "notes a configuration that exits by itself, and keeps it out of comparisons"
     (let* ((artisan-data-directory (expand-file-name "data-exit/" artisan-startup-test--dir))
@@ -926,10 +939,41 @@ package overlapped in both attempts")))
       (dotimes (_ 15) (garbage-collect))
       (expect (length (artisan-gc-records)) :to-equal 10)))
 
+  (it "tells the collections calls of `garbage-collect' started, and leaves them out"
+    (artisan-gc-monitor-mode 1)
+    ;; Hardly anything allocated in between: not Emacs' doing.
+    (dotimes (_ 8) (garbage-collect))
+    (let* ((records (artisan-gc-records))
+           (report (artisan-gc-report))
+           (stats (plist-get report :statistics)))
+      (expect (length records) :to-equal 8)
+      (expect (plist-get (car records) :explicit) :to-be nil)
+      (expect (cl-every (lambda (r) (plist-get r :explicit)) (cdr records)) :to-be t)
+      (expect (plist-get stats :count) :to-equal 8)
+      (expect (plist-get stats :explicit) :to-equal 7)
+      (expect (car (plist-get report :suggestion)) :to-be nil)
+      (expect (cdr (plist-get report :suggestion))
+              :to-match "Not enough data yet: 1 collection in [0-9]+ s, besides 7")
+      (with-current-buffer "*artisan gc*"
+        (expect (buffer-string) :to-match "7 of them by calls of .garbage-collect."))))
+
   (it "suggests a threshold from what it saw"
     (let ((mb 1048576))
       (expect (car (artisan-gc-suggestion '(:count 2 :share 0.5 :p95-ms 1 :threshold 800000)))
               :to-be nil)
+      ;; 6 collections in 3 s are not enough to judge a session by.
+      (let ((s (artisan-gc-suggestion (list :count 6 :seconds 3.0 :share 0.5 :p95-ms 10
+                                            :threshold 800000))))
+        (expect (car s) :to-be nil)
+        (expect (cdr s) :to-match "Not enough data yet: 6 collections in 3 s"))
+      ;; Nor are they when two of 21 were calls of `garbage-collect'.
+      (expect (car (artisan-gc-suggestion (list :count 21 :explicit 2 :seconds 3.0 :share 0.5
+                                                :p95-ms 10 :threshold 800000)))
+              :to-be nil)
+      ;; Over 30 s, fewer collections say enough.
+      (expect (car (artisan-gc-suggestion (list :count 6 :seconds 40.0 :share 0.05 :p95-ms 10
+                                                :threshold (* 8 mb))))
+              :to-equal (* 40 mb))
       ;; Frequent short pauses: collect less often.
       (let ((s (artisan-gc-suggestion (list :count 100 :share 0.05 :p95-ms 10
                                             :threshold (* 8 mb)))))
