@@ -440,7 +440,7 @@ The others name commands, hooks and keys (autoloads), or run once
 the package is loaded (:config).")
 
 (defun artisan-startup-probe--quoted (data refs)
-  "Note in REFS every symbol in the quoted DATA (up to 10000 conses)."
+  "Note every symbol in the quoted DATA in REFS (up to 10000 conses)."
   (let ((stack (list data))
         (n 0))
     (while (and stack (< n 10000))
@@ -459,9 +459,9 @@ the bodies of `with-eval-after-load' and `eval-after-load' and the
 :config of `use-package' run only once their package is loaded.
 Function bodies and lambdas count, as they may run at start-up:
 a package is called deferrable only when nothing could call it.
-With REFS, a hash table, note there too every symbol FORM calls,
-quotes or names as a function where it runs: the functions it may
-put on a hook, a timer or an advice.  DEPTH bounds the recursion."
+DEPTH bounds the recursion.  With REFS, a hash table, note there
+too every symbol FORM calls, quotes or names as a function where
+it runs: the functions it may put on a hook, a timer or an advice."
   (when (and (consp form) (< depth 200))
     (let ((head (car form)))
       (cond

@@ -1085,7 +1085,7 @@ last first, each with its points oldest first."
       "-")))
 
 (defun artisan-startup--insert-configuration (dir points baseline heading)
-  "Insert the chart and the table of the history POINTS of DIR.
+  "Insert the chart and the table of DIR's history POINTS.
 BASELINE is the baseline's id; with HEADING, name DIR first."
   (let* ((charted (cl-remove-if (lambda (p) (plist-get p :incomplete)) points))
          (totals (mapcar (lambda (p) (plist-get p :total-ms)) charted))

@@ -1097,8 +1097,12 @@ mod tests {
             incomplete_reason(&o, 0, &run).unwrap(),
             "The warm-up run: Start-up stopped for 3 s before it settled"
         );
-        assert!(incomplete_reason(&o, 1, &run).unwrap().starts_with("Run 1: "));
-        assert!(incomplete_reason(&o, 3, &run).unwrap().starts_with("Run 3: "));
+        assert!(incomplete_reason(&o, 1, &run)
+            .unwrap()
+            .starts_with("Run 1: "));
+        assert!(incomplete_reason(&o, 3, &run)
+            .unwrap()
+            .starts_with("Run 3: "));
         o.warmup = 2;
         assert!(incomplete_reason(&o, 1, &run)
             .unwrap()
