@@ -110,7 +110,11 @@ See \\[artisan-gc-report] for what it saw."
 (defun artisan-gc-records ()
   "Return the recorded collections, oldest first, as plists.
 Keys: :time (when it ended), :pause-ms, :allocated (bytes since the
-previous one), :rss-kb and :threshold."
+previous one), :rss-kb, :threshold and :explicit.  A collection is
+explicit when less was allocated since the previous one than
+`gc-cons-threshold': Emacs did not start it, a call of
+`garbage-collect' did.  (The first record, whose allocation counts
+from when the monitor started, is never called explicit.)"
   (when artisan-gc--ring
     (let* ((size (length artisan-gc--ring))
            (n (min artisan-gc--seen size))
@@ -122,12 +126,16 @@ previous one), :rss-kb and :threshold."
       ;; stopped) includes it.
       (cl-loop with last = (if artisan-gc--stop (aref artisan-gc--stop 1) gc-elapsed)
                for (r next) on records
+               for i from (- artisan-gc--seen n)
                collect (list :time (aref r 0)
                              :pause-ms (* 1000 (max 0.0 (- (if next (aref next 1) last)
                                                            (aref r 1))))
                              :allocated (aref r 2)
                              :rss-kb (aref r 3)
-                             :threshold (aref r 4))))))
+                             :threshold (aref r 4)
+                             ;; Emacs collects only once the threshold
+                             ;; is crossed; 10% of slack for the estimate.
+                             :explicit (and (> i 0) (< (aref r 2) (* 0.9 (aref r 4)))))))))
 
 (defun artisan-gc--quantile (sorted q)
   "Return from the numbers SORTED (ascending) their quantile Q."
@@ -138,27 +146,32 @@ previous one), :rss-kb and :threshold."
   "Return statistics of RECORDS (default: what the monitor saw) as a plist.
 NOW is the end of the observation window (default: now, or when
 the monitor stopped).  Keys:
-:count, :seconds (observed), :pause-ms (total), :share (of the time
-spent collecting), :median-ms, :p95-ms, :max-ms, :per-minute,
+:count, :explicit (how many of them `garbage-collect' calls
+started), :seconds (observed), :pause-ms (total), :share (of the
+time spent collecting), :median-ms, :p95-ms, :max-ms, :per-minute,
 :allocated (median bytes between collections), :rss-growth-kb,
-:threshold and :percentage."
-  (let* ((records (or records (artisan-gc-records)))
+:threshold and :percentage.  All but :count, :explicit and
+:seconds leave out the explicit collections: they say how the
+threshold works, which explicit calls bypass."
+  (let* ((all (or records (artisan-gc-records)))
+         (records (cl-remove-if (lambda (r) (plist-get r :explicit)) all))
          (start (if artisan-gc--start (aref artisan-gc--start 0)
-                  (plist-get (car records) :time)))
+                  (plist-get (car all) :time)))
          (end (or now (and artisan-gc--stop (aref artisan-gc--stop 0)) (float-time)))
          (seconds (max 1e-3 (- end (or start end))))
          (pauses (sort (mapcar (lambda (r) (plist-get r :pause-ms)) records) #'<))
          (total (apply #'+ pauses))
          (allocated (sort (mapcar (lambda (r) (plist-get r :allocated)) records) #'<))
          (rss (delq nil (mapcar (lambda (r) (plist-get r :rss-kb)) records))))
-    (list :count (length records)
+    (list :count (length all)
+          :explicit (- (length all) (length records))
           :seconds seconds
           :pause-ms total
           :share (/ total (* 1000 seconds))
           :median-ms (artisan-gc--quantile pauses 0.5)
           :p95-ms (artisan-gc--quantile pauses 0.95)
           :max-ms (car (last pauses))
-          :per-minute (/ (* 60 (length records)) seconds)
+          :per-minute (/ (* 60 (length all)) seconds)
           :allocated (artisan-gc--quantile allocated 0.5)
           :rss-growth-kb (and (cdr rss) (- (car (last rss)) (car rss)))
           :threshold gc-cons-threshold
@@ -182,7 +195,9 @@ is what grew.  The threshold in force is the larger of
 `gc-cons-threshold' and what `gc-cons-percentage' of the heap
 allows, so the median allocation between collections stands for
 it when larger."
-  (let* ((n (plist-get stats :count))
+  (let* ((explicit (or (plist-get stats :explicit) 0))
+         (n (- (plist-get stats :count) explicit))
+         (seconds (plist-get stats :seconds))
          (share (plist-get stats :share))
          (p95 (or (plist-get stats :p95-ms) 0))
          (threshold (max (plist-get stats :threshold)
@@ -190,9 +205,18 @@ it when larger."
          (mb #'artisan-gc--megabytes)
          (limit (* 256 1048576)))
     (cond
-     ((< n 5)
-      (cons nil (format "Only %d collection%s so far: leave the monitor on for a while \
-of normal work, then look again." n (if (= n 1) "" "s"))))
+     ;; A few collections in a few seconds say little about a session
+     ;; (start-up, or one command, may be all they saw).
+     ((or (< n 5) (and (< n 20) seconds (< seconds 30)))
+      (cons nil (format "Not enough data yet: %d collection%s%s%s.  Leave the monitor \
+on for a while of normal work (%d collections, or %d seconds with %d), then look \
+again." n (if (= n 1) "" "s")
+                        (if seconds (format " in %.0f s" seconds) "")
+                        (if (> explicit 0)
+                            (format ", besides %d started by calls of \
+`garbage-collect' (left out)" explicit)
+                          "")
+                        20 30 5)))
      ;; Collecting costs a share of the time worth cutting: fewer
      ;; collections.  With long pauses only when the share is large,
      ;; since each pause then stays as long.
@@ -252,11 +276,16 @@ the current threshold (%s) suits this session." (* 100 share)
                              (apply #'format fmt args) "\n"))))
           (funcall row "Watched for" "%.0f s%s" (plist-get stats :seconds)
                    (if artisan-gc-monitor-mode "" " (monitor now off)"))
-          (funcall row "Collections" "%d (%.1f per minute)"
-                   (plist-get stats :count) (plist-get stats :per-minute))
+          (funcall row "Collections" "%d (%.1f per minute)%s"
+                   (plist-get stats :count) (plist-get stats :per-minute)
+                   (let ((explicit (plist-get stats :explicit)))
+                     (if (> explicit 0)
+                         (format ", %d of them by calls of `garbage-collect', \
+left out below" explicit)
+                       "")))
           (funcall row "Time collecting" "%.0f ms, %.2f%% of the time"
                    (plist-get stats :pause-ms) (* 100 (plist-get stats :share)))
-          (when records
+          (when (plist-get stats :median-ms)
             (funcall row "Pauses" "median %.1f ms, 95%% %.1f ms, longest %.1f ms"
                      (plist-get stats :median-ms) (plist-get stats :p95-ms)
                      (plist-get stats :max-ms))

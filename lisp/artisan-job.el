@@ -22,7 +22,9 @@
 ;; Long work (indexing, profiling runs) runs on a native worker thread
 ;; and is handed to Lisp as a job object.  `artisan-job-start' polls it
 ;; from a timer, shows its progress in the echo area and calls back
-;; when it is done, so Emacs stays responsive.  `artisan-job-wait'
+;; when it is done, so Emacs stays responsive.  The callbacks run
+;; while the user works elsewhere: they may display a buffer, but the
+;; selected window stays the one the user types in.  `artisan-job-wait'
 ;; blocks until it is done (batch mode, or when a caller asks to wait);
 ;; \\[keyboard-quit] cancels it.  \\[artisan-cancel-jobs] cancels every
 ;; running job.
@@ -45,7 +47,12 @@
 (defvar artisan-job--running nil
   "Running jobs started with `artisan-job-start', as plists.
 Each has :handle (the native job), :description, :timer,
-:reporter, :phase, :on-done, :on-error and :quiet.")
+:reporter, :phase, :on-done, :on-error, :quiet and :items.")
+
+(defun artisan-job--items (job)
+  "Return what JOB (a plist) calls its work items, or nil to show no count.
+A JOB without :items counts \"items\"."
+  (if (plist-member job :items) (plist-get job :items) "items"))
 
 (defun artisan-job--report (job state)
   "Update the progress display of JOB (a plist) from its STATE plist.
@@ -60,8 +67,11 @@ Return JOB, whose :reporter and :phase may have changed."
       (setq job (plist-put job :reporter
                            (if (> total 0)
                                (make-progress-reporter
-                                (format "%s: %s (%d items)..."
-                                        (plist-get job :description) phase total)
+                                (format "%s: %s%s..."
+                                        (plist-get job :description) phase
+                                        (if-let ((items (artisan-job--items job)))
+                                            (format " (%d %s)" total items)
+                                          ""))
                                 0 total nil 5 0.2)
                              (make-progress-reporter
                               (format "%s: %s..." (plist-get job :description) phase)
@@ -72,24 +82,34 @@ Return JOB, whose :reporter and :phase may have changed."
         (progress-reporter-update reporter)))
     job))
 
+(defun artisan-job--call (function value)
+  "Call the job callback FUNCTION with VALUE, keeping the selected window.
+Callbacks run from a timer, while the user may be typing anywhere,
+even in the minibuffer: one that shows a buffer with `pop-to-buffer'
+must not take the keyboard from there."
+  (save-selected-window
+    (funcall function value)))
+
 (defun artisan-job--finish (job)
-  "Collect the result of the finished JOB (a plist) and run its callbacks."
+  "Collect the result of the finished JOB (a plist) and run its callbacks.
+Its progress message ends with \"done\" only when the job succeeded."
   (let ((handle (plist-get job :handle))
-        (description (plist-get job :description)))
+        (description (plist-get job :description))
+        (reporter (plist-get job :reporter)))
     (setq artisan-job--running (delq job artisan-job--running))
     (when-let ((timer (plist-get job :timer)))
       (cancel-timer timer))
-    (when-let ((reporter (plist-get job :reporter)))
-      (progress-reporter-done reporter))
     (condition-case err
         (let ((value (artisan--job-result handle)))
+          (when reporter
+            (progress-reporter-done reporter))
           (when-let ((on-done (plist-get job :on-done)))
-            (funcall on-done value)))
+            (artisan-job--call on-done value)))
       (artisan-cancelled
        (message "%s: cancelled" description))
       (error
        (if-let ((on-error (plist-get job :on-error)))
-           (funcall on-error err)
+           (artisan-job--call on-error err)
          (message "%s failed: %s" description (error-message-string err)))))))
 
 (defun artisan-job--poll (job)
@@ -102,14 +122,21 @@ Return JOB, whose :reporter and :phase may have changed."
           (artisan-job--report job state))
       (artisan-job--finish job))))
 
-(cl-defun artisan-job-start (handle description &key on-done on-error quiet)
+(cl-defun artisan-job-start (handle description &key on-done on-error quiet
+                                    (items "items"))
   "Follow the native job HANDLE in the background.
 DESCRIPTION names it in messages.  When it finishes, call ON-DONE
 with its result, or ON-ERROR with the error (by default the error
-is shown as a message).  With QUIET, show no progress.  Return
-the job's plist, which `artisan-job-cancel' accepts."
+is shown as a message); a cancelled job calls neither.  The
+callbacks run from a timer: they may display buffers, but the
+selected window is restored after them.  With QUIET, show no
+progress.  ITEMS names the job's work items in the progress
+message, as in \"indexing (120 items)\"; nil shows no count (when
+DESCRIPTION already says it).  Return the job's plist, which
+`artisan-job-cancel' accepts."
   (let ((job (list :handle handle :description description
-                   :on-done on-done :on-error on-error :quiet quiet)))
+                   :on-done on-done :on-error on-error :quiet quiet
+                   :items items)))
     (push job artisan-job--running)
     (plist-put job :timer
                (run-with-timer artisan-job-poll-interval artisan-job-poll-interval
@@ -118,13 +145,14 @@ the job's plist, which `artisan-job-cancel' accepts."
                                    (artisan-job--poll job)))))
     job))
 
-(defun artisan-job-wait (handle &optional description)
+(cl-defun artisan-job-wait (handle &optional description &key (items "items"))
   "Block until the native job HANDLE finishes and return its result.
 Signal its error if it failed.  DESCRIPTION, when non-nil, shows
-progress in the echo area (never in batch mode).  Quitting with
+progress in the echo area (never in batch mode), ITEMS naming the
+work items as in `artisan-job-start'.  Quitting with
 \\[keyboard-quit] cancels the job, waits for it to stop, and
 re-signals `quit'."
-  (let ((job (list :handle handle :description description)))
+  (let ((job (list :handle handle :description description :items items)))
     (condition-case nil
         (while (not (artisan--job-wait handle (if noninteractive 200 30)))
           (unless noninteractive
@@ -135,12 +163,13 @@ re-signals `quit'."
       (quit
        (artisan--job-cancel handle)
        (artisan--job-wait handle 10000)
-       (when-let ((reporter (plist-get job :reporter)))
-         (progress-reporter-done reporter))
+       (when (plist-get job :reporter)
+         (message "%s: cancelled" description))
        (signal 'quit nil)))
-    (when-let ((reporter (plist-get job :reporter)))
-      (progress-reporter-done reporter))
-    (artisan--job-result handle)))
+    (prog1 (artisan--job-result handle)
+      ;; Only once it succeeded: a failure is not "done".
+      (when-let ((reporter (plist-get job :reporter)))
+        (progress-reporter-done reporter)))))
 
 (defun artisan-job-cancel (job)
   "Ask the running JOB (from `artisan-job-start') to stop."

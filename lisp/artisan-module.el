@@ -323,8 +323,10 @@ for where the module is looked for."
           (princ (format "Module version:        %s%s\n" (plist-get info :version)
                          (if (equal (plist-get info :version) artisan-version) ""
                            "  (MISMATCH: restart Emacs)")))
-          (princ (format "Emacs module API:      built for %s+, running env of %s bytes\n"
-                         (plist-get info :module-api) (plist-get info :env-size)))
+          (princ (format "Emacs module API:      %s needed (Emacs %s or later); \
+this Emacs provides %s\n"
+                         (plist-get info :module-api) (plist-get info :module-api)
+                         (or (plist-get info :emacs-api) "an unknown one")))
           (princ (format "Build profile:         %s, %s\n"
                          (plist-get info :profile) (plist-get info :target)))))
       (princ (format "Install directory:     %s\n" (artisan-module-install-directory)))

@@ -439,25 +439,50 @@ A compiled init file is read from its source next to it."
 The others name commands, hooks and keys (autoloads), or run once
 the package is loaded (:config).")
 
-(defun artisan-startup-probe--calls (form table depth)
+(defun artisan-startup-probe--quoted (data refs)
+  "Note every symbol in the quoted DATA in REFS (up to 10000 conses)."
+  (let ((stack (list data))
+        (n 0))
+    (while (and stack (< n 10000))
+      (let ((x (pop stack)))
+        (cond ((consp x)
+               (setq n (1+ n))
+               (push (cdr x) stack)
+               (push (car x) stack))
+              ((and x (symbolp x))
+               (puthash x t refs)))))))
+
+(defun artisan-startup-probe--calls (form table depth &optional refs)
   "Note the symbols FORM calls (or expands) when evaluated, in TABLE.
 Quoted data and function references (`function') are not calls;
 the bodies of `with-eval-after-load' and `eval-after-load' and the
 :config of `use-package' run only once their package is loaded.
 Function bodies and lambdas count, as they may run at start-up:
 a package is called deferrable only when nothing could call it.
-DEPTH bounds the recursion."
+DEPTH bounds the recursion.  With REFS, a hash table, note there
+too every symbol FORM calls, quotes or names as a function where
+it runs: the functions it may put on a hook, a timer or an advice."
   (when (and (consp form) (< depth 200))
     (let ((head (car form)))
       (cond
-       ((memq head '(quote function)))
+       ((eq head 'quote)
+        (when refs (artisan-startup-probe--quoted (car-safe (cdr form)) refs)))
+       ((eq head 'function)
+        (when refs
+          (let ((f (car-safe (cdr form))))
+            (if (symbolp f)
+                (puthash f t refs)
+              ;; #'(lambda ...): its body calls what it calls.
+              (artisan-startup-probe--calls f refs (1+ depth) refs)))))
        ((memq head artisan-startup-probe--after-load-forms)
         (puthash head t table)
-        (artisan-startup-probe--calls (car-safe (cdr form)) table (1+ depth)))
+        (when refs (puthash head t refs))
+        (artisan-startup-probe--calls (car-safe (cdr form)) table (1+ depth) refs))
        (t
         (if (symbolp head)
-            (puthash head t table)
-          (artisan-startup-probe--calls head table (1+ depth)))
+            (progn (puthash head t table)
+                   (when refs (puthash head t refs)))
+          (artisan-startup-probe--calls head table (1+ depth) refs))
         (let ((args (cdr form))
               (code (not (eq head 'use-package)))
               (n 0))
@@ -466,18 +491,23 @@ DEPTH bounds the recursion."
               (if (and (eq head 'use-package) (keywordp arg))
                   (setq code (memq arg artisan-startup-probe--use-package-code))
                 (when code
-                  (artisan-startup-probe--calls arg table (1+ depth)))))
+                  (artisan-startup-probe--calls arg table (1+ depth) refs))))
             (setq args (cdr args) n (1+ n)))))))))
 
 (defun artisan-startup-probe--usage (files)
   "Return (USAGE DEPS) for the start-up libraries FILES, a hash table.
-USAGE lists (FILE REASON) for each library whose functions or
-macros the init files call, or whose functions a hook, an enabled
-mode, a timer or an advice refers to; DEPS lists (FILE PROVIDES
-REQUIRES) from `load-history'."
+USAGE lists (FILE REASON) for each library that start-up used:
+the init files call (or expand) its functions or macros, one of
+its modes is enabled, or the init files put one of its functions
+on a hook, a timer or an advice.  What a library puts on hooks,
+timers and advices by itself, when it loads (its own hooks, an
+advice on `yank'), is no use of it: deferred, it would set that up
+when it loads.  DEPS lists (FILE PROVIDES REQUIRES) from
+`load-history'."
   (let ((owner (make-hash-table :test 'eq))
         (reasons (make-hash-table :test 'equal))
         (calls (make-hash-table :test 'eq))
+        (refs (make-hash-table :test 'eq))
         deps)
     (dolist (entry load-history)
       (when (and (stringp (car entry)) (gethash (car entry) files))
@@ -492,10 +522,19 @@ REQUIRES) from `load-history'."
     (let ((note (lambda (function why)
                   (let ((file (and (symbolp function) (gethash function owner))))
                     (when (and file (not (gethash file reasons)))
-                      (puthash file (format "%s: %s" why function) reasons))))))
+                      (puthash file (format "%s: %s" why function) reasons)))))
+          ;; A hook, timer or advice function counts when the init
+          ;; files name it: they put it there.
+          (named (lambda (function why)
+                   (when (and (symbolp function) (gethash function refs))
+                     (let ((file (gethash function owner)))
+                       (when (and file (not (gethash file reasons)))
+                         (puthash file (format "%s (set by the init files): %s"
+                                               why function)
+                                  reasons)))))))
       ;; What the init files call (or expand) needs its library then.
       (dolist (form (artisan-startup-probe--config-forms))
-        (artisan-startup-probe--calls form calls 0))
+        (artisan-startup-probe--calls form calls 0 refs))
       (maphash (lambda (function _)
                  (when (gethash function owner)
                    (funcall note function (if (macrop function)
@@ -508,14 +547,15 @@ REQUIRES) from `load-history'."
                     (string-match-p "-\\(?:hooks?\\|functions\\)\\'" (symbol-name symbol)))
            (let ((value (default-value symbol)))
              (if (functionp value)
-                 (funcall note value symbol)
+                 (funcall named value symbol)
                (while (consp value)
-                 (funcall note (car value) symbol)
+                 (funcall named (car value) symbol)
                  (setq value (cdr value))))))
          (when (and (fboundp symbol) (advice--p (advice--symbol-function symbol)))
            (advice-mapc (lambda (function _props)
-                          (funcall note function (format "advice on %s" symbol)))
+                          (funcall named function (format "advice on %s" symbol)))
                         symbol))))
+      ;; An enabled mode is in use, whoever enabled it.
       (dolist (mode (bound-and-true-p global-minor-modes))
         (funcall note mode "enabled mode"))
       (dolist (buffer (buffer-list))
@@ -524,7 +564,7 @@ REQUIRES) from `load-history'."
           (dolist (mode (bound-and-true-p local-minor-modes))
             (funcall note mode (format "mode enabled in %s" (buffer-name))))))
       (dolist (timer (append timer-list timer-idle-list))
-        (funcall note (timer--function timer) "timer"))
+        (funcall named (timer--function timer) "timer"))
       (when (functionp initial-buffer-choice)
         (funcall note initial-buffer-choice 'initial-buffer-choice)))
     (let (usage)
@@ -591,14 +631,20 @@ of the code itself."
           (apply #'min (mapcar #'cadr rounds))
           (apply #'min (mapcar #'caddr rounds)))))
 
+(defun artisan-startup-probe--emacs-meta ()
+  "Record which Emacs this is: its version and native compilation.
+Recorded as soon as the probe starts, so that a run that never
+settles (killed, stalled) says it too."
+  (artisan-startup-probe--meta "emacs-version" emacs-version)
+  (artisan-startup-probe--meta "native-comp"
+                               (and (fboundp 'native-comp-available-p)
+                                    (native-comp-available-p)
+                                    t)))
+
 (defun artisan-startup-probe--facts ()
   "Record the facts about this session that hints need."
   (let ((files (artisan-startup-probe--loaded-files)))
-    (artisan-startup-probe--meta "emacs-version" emacs-version)
-    (artisan-startup-probe--meta "native-comp"
-                                 (and (fboundp 'native-comp-available-p)
-                                      (native-comp-available-p)
-                                      t))
+    (artisan-startup-probe--emacs-meta)
     (artisan-startup-probe--meta "user-init-file" user-init-file)
     (artisan-startup-probe--meta "early-init-file" early-init-file)
     (artisan-startup-probe--meta "custom-file" custom-file)
@@ -837,7 +883,7 @@ exists (this Emacs was not started by the profiler)."
                   (artisan--probe-open artisan-startup-probe--out
                                        (- now (truncate (* 1e9 (- (float-time) start)))))))
           ;; Known at once, in case the run never settles.
-          (ignore-errors (artisan-startup-probe--meta "emacs-version" emacs-version)))
+          (ignore-errors (artisan-startup-probe--emacs-meta)))
       (error
        (if (file-exists-p artisan-startup-probe--out)
            'taken
@@ -847,7 +893,7 @@ the native module could not be loaded in the child (%s)" (error-message-string e
                artisan-startup-probe--notes)
          (push (list "start" (truncate (* start 1e9)) (truncate (* start 1e9)))
                artisan-startup-probe--events)
-         (artisan-startup-probe--meta "emacs-version" emacs-version)
+         (artisan-startup-probe--emacs-meta)
          nil)))))
 
 (defun artisan-startup-probe--start ()

@@ -322,25 +322,50 @@ argument, ask for the number of runs and the directory."
                    ;; job nobody would.
                    (error (delete-directory (plist-get options :work-dir) t)
                           (signal (car err) (cdr err)))))
-         (description (format "Profiling start-up (%d runs)" runs))
+         (description (format "Profiling start-up (%s%s)"
+                              (artisan-startup--count runs "run")
+                              (if (> warmup 0)
+                                  (format " + %s" (artisan-startup--count warmup "warm-up"))
+                                "")))
          (show (called-interactively-p 'any)))
     (if (or wait noninteractive)
-        (let ((profile (artisan-job-wait handle (and (not noninteractive) description))))
+        (let ((profile (artisan-job-wait handle (and (not noninteractive) description)
+                                         :items nil)))
           (unless (eq mode 'bare)
             (setq artisan-startup-last-profile profile))
           profile)
       (artisan-job-start
        handle description
+       :items nil
        :on-done (lambda (profile)
                   (unless (eq mode 'bare)
-                    (setq artisan-startup-last-profile profile)
-                    (if show
-                        (artisan-startup-report profile)
-                      (message "Start-up: %.0f ms (median of %d runs); M-x artisan-startup-report"
-                               (plist-get profile :total-ms) (plist-get profile :runs)))))
+                    (artisan-startup--profile-done profile show)))
        :on-error (lambda (err)
                    (message "Start-up profile failed: %s"
                             (artisan-startup--error-text err)))))))
+
+(defun artisan-startup--count (n thing)
+  "Return N THINGs in words: \"1 run\", \"3 runs\"."
+  (format "%d %s%s" n thing (if (= n 1) "" "s")))
+
+(defun artisan-startup--profile-done (profile show)
+  "Take note of the PROFILE a background job finished.
+With SHOW, display its report, without selecting it: the user
+may be typing elsewhere, even in the minibuffer, where the keys
+of the report (b, c, g) would do harm.  Say in the echo area
+where it is (a message does not replace an active minibuffer's
+input: it shows after it)."
+  (setq artisan-startup-last-profile profile)
+  (let ((summary (format "Start-up: %s ms (%s)%s"
+                         (artisan-startup--ms (plist-get profile :total-ms))
+                         (let ((runs (plist-get profile :runs)))
+                           (if (= runs 1) "1 run" (format "median of %d runs" runs)))
+                         (if (plist-get profile :incomplete) ", incomplete" ""))))
+    (if (not show)
+        (message "%s; M-x artisan-startup-report shows it" summary)
+      (let ((window (get-buffer-window (artisan-startup-report profile t) t)))
+        (message "%s; report in %s" summary
+                 (if window "the other window" "buffer *artisan startup*"))))))
 
 ;;;; Loading stored profiles
 
@@ -388,6 +413,16 @@ cannot be one."
 (defun artisan-startup--signed-ms (ms)
   "Format the difference MS with its sign."
   (concat (if (>= ms 0) "+" "-") (artisan-startup--ms (abs ms)) " ms"))
+
+(defun artisan-startup--wrap (text width indent)
+  "Return TEXT filled to WIDTH columns.
+Its lines after the first are indented by INDENT spaces."
+  (with-temp-buffer
+    (insert text)
+    (let ((fill-column width))
+      (fill-region (point-min) (point-max)))
+    (replace-regexp-in-string "\n" (concat "\n" (make-string indent ?\s))
+                              (string-trim-right (buffer-string)) t t)))
 
 (defun artisan-startup--commit (plist)
   "Describe the commit of the profile or history entry PLIST."
@@ -479,10 +514,11 @@ Phases are expanded, and nodes taking at least 5% of the total."
       (walk (plist-get profile :tree) "" 0))
     table))
 
-(defun artisan-startup--name-width ()
-  "Return the width of the name column."
-  (let ((window (get-buffer-window (current-buffer) t)))
-    (max 24 (- (if window (window-width window) 120) 51))))
+(defconst artisan-startup--columns "%8s %8s %7s %5s %7s %6s  "
+  "Format of the number columns of a report row, before its name.
+The numbers come first and the indented name last, so that the
+layout does not depend on the window's width: a window too
+narrow cuts the end of a long name only.")
 
 (defun artisan-startup--row (node depth path)
   "Insert the row of NODE at DEPTH, whose path is PATH."
@@ -501,16 +537,15 @@ Phases are expanded, and nodes taking at least 5% of the total."
                            (format " [%d/%d runs]" (plist-get node :present)
                                    (plist-get node :runs))
                          "")))
-         (width (artisan-startup--name-width))
          (start (point)))
-    (insert (truncate-string-to-width name width nil ?\s "…")
-            (format " %8s %8s %7s %5s %7s %6s\n"
+    (insert (format artisan-startup--columns
                     (artisan-startup--ms (plist-get node :inclusive-ms))
                     (artisan-startup--ms (plist-get node :exclusive-ms))
                     (artisan-startup--ms (plist-get node :inclusive-mad))
                     (format "%.0f" (plist-get node :gc-count))
                     (artisan-startup--ms (plist-get node :gc-ms))
-                    (format "%.1f%%" (* 100 (plist-get node :share)))))
+                    (format "%.1f%%" (* 100 (plist-get node :share))))
+            name "\n")
     (add-text-properties start (point) (list 'artisan-node node 'artisan-path path))
     (cond ((eq kind 'phase)
            (add-face-text-property start (point) 'artisan-startup-heading))
@@ -547,8 +582,9 @@ Phases are expanded, and nodes taking at least 5% of the total."
          (ci (plist-get profile :total-ci))
          (wall (plist-get profile :wall-ms))
          (field (lambda (label text)
+                  ;; Long notes wrap under their text, within 80 columns.
                   (insert (propertize (format "%-14s" label) 'face 'artisan-startup-heading)
-                          text "\n"))))
+                          (artisan-startup--wrap text 64 14) "\n"))))
     (insert (propertize (format "Start-up profile %s" (plist-get profile :id))
                         'face '(artisan-startup-heading (:height 1.2)))
             "  " (plist-get profile :date) " UTC\n\n")
@@ -565,12 +601,18 @@ and of the history's regression marks." (plist-get profile :incomplete))
                      (if (plist-get profile :native-comp) " (native compilation)" "")
                      (plist-get profile :ui) (plist-get profile :emacs)))
     (funcall field "Total"
-             (format "%s ms, median of %d runs%s (95%% CI %s–%s ms, spread ±%s ms)"
-                     (artisan-startup--ms total) (plist-get profile :runs)
-                     (let ((w (plist-get profile :warmup)))
-                       (if (> w 0) (format " after %d warm-up" w) ""))
-                     (artisan-startup--ms (car ci)) (artisan-startup--ms (cdr ci))
-                     (artisan-startup--ms (plist-get profile :total-mad))))
+             (let ((runs (plist-get profile :runs))
+                   (w (plist-get profile :warmup)))
+               (concat
+                (format "%s ms, " (artisan-startup--ms total))
+                (if (= runs 1) "1 run" (format "median of %d runs" runs))
+                (if (> w 0) (format " after %s" (artisan-startup--count w "warm-up run")) "")
+                ;; One run has no spread.
+                (if (> runs 1)
+                    (format " (95%% CI %s–%s ms, spread ±%s ms)"
+                            (artisan-startup--ms (car ci)) (artisan-startup--ms (cdr ci))
+                            (artisan-startup--ms (plist-get profile :total-mad)))
+                  ""))))
     (funcall field "Outside"
              (if wall
                  (format "%s ms from process start to exit, measured by the harness \
@@ -634,16 +676,9 @@ and of the history's regression marks." (plist-get profile :incomplete))
     (erase-buffer)
     (artisan-startup--insert-header profile)
     (insert (propertize
-             (format "%s %8s %8s %7s %5s %7s %6s\n"
-                     (let ((width (artisan-startup--name-width))
-                           (sort (or artisan-startup--sort "start")))
-                       (truncate-string-to-width
-                        (cl-find-if (lambda (s) (<= (string-width s) width))
-                                    (list (format "Phases and loads (sorted by %s)" sort)
-                                          (format "Phases and loads, by %s" sort)
-                                          (format "Loads by %s" sort)))
-                        width nil ?\s))
-                     "incl ms" "excl ms" "±MAD" "GCs" "GC ms" "share")
+             (concat (format artisan-startup--columns
+                             "incl ms" "excl ms" "±MAD" "GCs" "GC ms" "share")
+                     (format "Phases and loads (by %s)\n" (or artisan-startup--sort "start")))
              'face 'artisan-startup-heading))
     (dolist (node (plist-get profile :tree))
       (artisan-startup--row node 0 (artisan-startup--node-path "" node)))
@@ -661,9 +696,11 @@ and of the history's regression marks." (plist-get profile :incomplete))
       (beginning-of-line))))
 
 ;;;###autoload
-(defun artisan-startup-report (&optional profile)
+(defun artisan-startup-report (&optional profile noselect)
   "Show the start-up PROFILE, by default the latest one.
-See `artisan-startup-report-mode' for what it shows and the keys."
+With NOSELECT, display it without selecting its window.  Return
+the report's buffer.  See `artisan-startup-report-mode' for what
+it shows and the keys."
   (interactive)
   (let ((profile (or profile artisan-startup-last-profile
                      (condition-case err (artisan-startup-load)
@@ -674,10 +711,9 @@ See `artisan-startup-report-mode' for what it shows and the keys."
     (with-current-buffer buffer
       (artisan-startup-report-mode)
       (setq artisan-startup--profile profile
-            artisan-startup--expanded (artisan-startup--initially-expanded profile)))
-    ;; Drawn once shown, to fit the window's width.
-    (pop-to-buffer buffer)
-    (with-current-buffer buffer (artisan-startup--render))
+            artisan-startup--expanded (artisan-startup--initially-expanded profile))
+      (artisan-startup--render))
+    (if noselect (display-buffer buffer) (pop-to-buffer buffer))
     buffer))
 
 (defun artisan-startup--node-at-point ()
@@ -797,7 +833,7 @@ On a use-package node, visit the init file at its `use-package' form."
                 :settle (plist-get p :settle)
                 :env (plist-get p :env))))
       (when (and (consp job) (plist-member job :handle))
-        (plist-put job :on-done (lambda (profile) (artisan-startup-report profile))))
+        (plist-put job :on-done (lambda (profile) (artisan-startup--profile-done profile t))))
       job)))
 
 ;;;; Comparison
@@ -814,6 +850,9 @@ On a use-package node, visit the init file at its `use-package' form."
   "Major mode of start-up comparisons.
 \\<artisan-startup-compare-mode-map>\\[artisan-startup-report-visit] visits the library on the line.")
 
+(defconst artisan-startup--delta-columns "%9s %9s %11s %-7s %-10s "
+  "Format of the number columns of a comparison row, before its name.")
+
 (defun artisan-startup--delta-row (d)
   "Insert the comparison row of delta D."
   (let* ((status (plist-get d :status))
@@ -826,14 +865,14 @@ On a use-package node, visit the init file at its `use-package' form."
                      ((not (plist-get d :in-b)) (concat (plist-get d :name) " (gone)"))
                      (t (plist-get d :name))))
          (start (point)))
-    (insert (format "%-12s %-40s %9s %9s %11s  %s\n"
-                    (pcase status ('regression "REGRESSION") ('improvement "improved") (_ ""))
-                    (truncate-string-to-width name 40 nil nil "…")
+    (insert (format artisan-startup--delta-columns
                     (artisan-startup--ms (plist-get d :a-ms))
                     (artisan-startup--ms (plist-get d :b-ms))
                     (artisan-startup--signed-ms (plist-get d :delta-ms))
                     (if (< (plist-get d :p) 0.001) "p<0.001"
-                      (format "p=%.3f" (plist-get d :p)))))
+                      (format "p=%.3f" (plist-get d :p)))
+                    (pcase status ('regression "REGRESSION") ('improvement "improved") (_ "")))
+            name "\n")
     (add-face-text-property start (point) face)
     (add-text-properties start (point) (list 'artisan-node (list :file (plist-get d :file)
                                                                  :name (plist-get d :name)
@@ -858,10 +897,14 @@ across runs (Mann-Whitney test, false discovery rate
               (artisan-startup-error (user-error "%s" (artisan-startup--error-text err)))))
          (side (lambda (label s)
                  (insert (propertize (format "%-9s" label) 'face 'artisan-startup-heading)
-                         (format "%s  %s UTC, %d runs, %s ms, commit %s\n"
-                                 (plist-get s :id) (plist-get s :date) (plist-get s :runs)
-                                 (artisan-startup--ms (plist-get s :total-ms))
-                                 (artisan-startup--commit s))))))
+                         (artisan-startup--wrap
+                          (format "%s  %s UTC, %s, %s ms, commit %s"
+                                  (plist-get s :id) (plist-get s :date)
+                                  (artisan-startup--count (plist-get s :runs) "run")
+                                  (artisan-startup--ms (plist-get s :total-ms))
+                                  (artisan-startup--commit s))
+                          69 9)
+                         "\n"))))
     (when (or (called-interactively-p 'any) (not noninteractive))
       (with-current-buffer (get-buffer-create "*artisan startup comparison*")
         (let ((inhibit-read-only t))
@@ -894,21 +937,30 @@ across runs (Mann-Whitney test, false discovery rate
                               ('regression ", a regression")
                               ('improvement ", an improvement")
                               (_ "")))))
-          (insert (format "\nFlagged when larger than %s ms and significant at a false \
+          (let ((start (point))
+                (fill-column 78))
+            (insert (format "\nFlagged when larger than %s ms and significant at a false \
 discovery rate of %s.  The rows below the phases leave out the garbage \
 collections that ran inside them (a collection runs wherever allocation \
 crosses the threshold, so it moves when anything before changes): a library \
 that got slower and made Emacs collect more shows its own time there, and the \
 collections in the GC row above.  Phases and the total include them.\n"
-                          (plist-get c :floor-ms) (plist-get c :alpha)))
-          (dolist (n (plist-get c :notes)) (insert "Note: " n "\n"))
-          (insert "\n" (propertize (format "%-12s %-40s %9s %9s %11s\n" "" "Phase"
-                                           "baseline" "new" "change")
-                                   'face 'artisan-startup-heading))
-          (dolist (d (plist-get c :phases)) (artisan-startup--delta-row d))
-          (insert "\n" (propertize (format "%-12s %-40s %9s %9s %11s\n" "" "Moved by more than the floor"
-                                           "baseline" "new" "change")
-                                   'face 'artisan-startup-heading))
+                            (plist-get c :floor-ms) (plist-get c :alpha)))
+            (fill-region start (point))
+            (dolist (n (plist-get c :notes))
+              (setq start (point))
+              (insert "Note: " n "\n")
+              (let ((fill-prefix "      "))
+                (fill-region start (point)))))
+          (let ((heading (lambda (title)
+                           (insert "\n" (propertize
+                                         (concat (format artisan-startup--delta-columns
+                                                         "baseline" "new" "change" "" "")
+                                                 title "\n")
+                                         'face 'artisan-startup-heading)))))
+            (funcall heading "Phase")
+            (dolist (d (plist-get c :phases)) (artisan-startup--delta-row d))
+            (funcall heading "Moved by more than the floor"))
           (if (plist-get c :nodes)
               (dolist (d (plist-get c :nodes)) (artisan-startup--delta-row d))
             (insert "  nothing\n"))
@@ -1004,6 +1056,108 @@ labelled with its commit."
   (interactive)
   (artisan-startup-compare nil (plist-get (artisan-startup--point-at-point) :id)))
 
+(defconst artisan-startup--history-columns "%1s %-16s %-11s %4s %8s %10s %9s  %s"
+  "Format of a row of the history table: within 80 columns.")
+
+(defun artisan-startup--by-configuration (points)
+  "Group the history POINTS by configuration directory.
+Return a list of (DIRECTORY . POINTS), the configuration profiled
+last first, each with its points oldest first."
+  (let (groups)
+    (dolist (p points)
+      (let* ((dir (plist-get p :init-directory))
+             (group (assoc dir groups)))
+        (if group
+            (setcdr group (cons p (cdr group)))
+          (push (list dir p) groups))))
+    ;; Groups are newest first by their first point; order them by
+    ;; their last one.
+    (mapcar (lambda (g) (cons (car g) (nreverse (cdr g))))
+            (sort groups (lambda (a b)
+                           (> (plist-get (cadr a) :unix-time)
+                              (plist-get (cadr b) :unix-time)))))))
+
+(defun artisan-startup--history-commit (point)
+  "Return the short commit of the history POINT, starred when dirty."
+  (let ((git (plist-get point :git)))
+    (if git
+        (concat (plist-get git :short) (if (plist-get git :dirty) "*" ""))
+      "-")))
+
+(defun artisan-startup--insert-configuration (dir points baseline heading)
+  "Insert the chart and the table of DIR's history POINTS.
+BASELINE is the baseline's id; with HEADING, name DIR first."
+  (let* ((charted (cl-remove-if (lambda (p) (plist-get p :incomplete)) points))
+         (totals (mapcar (lambda (p) (plist-get p :total-ms)) charted))
+         (emacsen (delete-dups
+                   (mapcar (lambda (p)
+                             (format "Emacs %s, %s" (plist-get p :emacs-version)
+                                     (plist-get p :ui)))
+                           points))))
+    (insert "\n")
+    (when heading
+      (insert (propertize (format "%s\n" (abbreviate-file-name dir))
+                          'face 'artisan-startup-heading)))
+    (insert (propertize (format "  %s; %s\n" (string-join emacsen "; ")
+                                (artisan-startup--count (length points) "profile"))
+                        'face 'artisan-startup-dim))
+    ;; Incomplete profiles (hung, stalled, exited by themselves) have
+    ;; no start-up time to chart: they are listed only.
+    (cond
+     ((null charted)
+      (insert "  No complete profile to chart.\n"))
+     ((and (display-graphic-p) (image-type-available-p 'svg))
+      (insert-image (svg-image (artisan-startup--svg-chart charted)))
+      (insert "\n"))
+     (t
+      (insert "  " (artisan-startup-sparkline totals)
+              (format "   %s–%s ms\n" (artisan-startup--ms (apply #'min totals))
+                      (artisan-startup--ms (apply #'max totals)))
+              "  " (mapconcat (lambda (p)
+                                (cond ((plist-get p :regression)
+                                       (propertize "!" 'face 'artisan-startup-regression))
+                                      ((plist-get p :improvement)
+                                       (propertize "+" 'face 'artisan-startup-improvement))
+                                      (t " ")))
+                              charted "")
+              "   ! regression, + improvement\n")))
+    (insert "\n" (propertize (format artisan-startup--history-columns
+                                     "" "Date (UTC)" "Commit" "Runs" "Total ms"
+                                     "95% CI" "Change" "")
+                             'face 'artisan-startup-heading)
+            "\n")
+    (dolist (p (reverse points))
+      (let ((start (point))
+            (ci (plist-get p :total-ci)))
+        (insert (string-trim-right
+                 (format artisan-startup--history-columns
+                         (if (equal (plist-get p :id) baseline) "B" "")
+                         (truncate-string-to-width (plist-get p :date) 16)
+                         (artisan-startup--history-commit p)
+                         (plist-get p :runs)
+                         (artisan-startup--ms (plist-get p :total-ms))
+                         (if (> (plist-get p :runs) 1)
+                             (format "%s–%s" (artisan-startup--ms (car ci))
+                                     (artisan-startup--ms (cdr ci)))
+                           "")
+                         (if (plist-get p :delta-ms)
+                             (artisan-startup--signed-ms (plist-get p :delta-ms))
+                           "")
+                         (cond ((plist-get p :incomplete) "incomplete")
+                               ((plist-get p :regression) "REGRESSION")
+                               ((plist-get p :improvement) "improved")
+                               (t ""))))
+                "\n")
+        (put-text-property start (point) 'artisan-point p)
+        (cond ((plist-get p :incomplete)
+               (add-face-text-property start (point) 'artisan-startup-dim))
+              ((plist-get p :regression)
+               (add-face-text-property start (point) 'artisan-startup-regression))
+              ((plist-get p :improvement)
+               (add-face-text-property start (point) 'artisan-startup-improvement)))))
+    (when (cl-some (lambda (p) (plist-get (plist-get p :git) :dirty)) points)
+      (insert (propertize "  * with uncommitted changes\n" 'face 'artisan-startup-dim)))))
+
 ;;;###autoload
 (defun artisan-startup-history (&optional init-directory)
   "Chart start-up time over the past profiles of INIT-DIRECTORY.
@@ -1011,9 +1165,10 @@ INIT-DIRECTORY defaults to that of the last profile taken or
 shown, or `user-emacs-directory' (or all configurations, when it
 has no profile); with a prefix argument, all configurations.  In
 a graphical Emacs the chart is an SVG image, in a terminal a text
-sparkline; below it each profile with its commit, and regressions
-\(significant slowdowns since the previous profile of the same
-configuration, user interface and Emacs) marked.  Incomplete
+sparkline, one per configuration; below it each profile with its
+commit, and regressions (significant slowdowns since the previous
+profile of the same configuration, user interface and Emacs)
+marked.  Incomplete
 profiles (a run hung, stalled or exited by itself) are listed but
 neither charted nor compared.
 Return the profiles charted, as plists."
@@ -1035,62 +1190,18 @@ Return the profiles charted, as plists."
         (artisan-startup-history-mode)
         (setq-local revert-buffer-function
                     (lambda (&rest _) (artisan-startup-history init-directory)))
-        (insert (propertize (format "Start-up history of %s\n\n"
+        (insert (propertize (format "Start-up history of %s\n"
                                     (if dir (abbreviate-file-name dir) "all configurations"))
                             'face 'artisan-startup-heading))
         (if (null points)
-            (insert "No profile yet: M-x artisan-startup-profile\n")
-          ;; Incomplete profiles (hung, stalled, exited by themselves)
-          ;; have no start-up time to chart: they are listed only.
-          (let* ((charted (cl-remove-if (lambda (p) (plist-get p :incomplete)) points))
-                 (totals (mapcar (lambda (p) (plist-get p :total-ms)) charted)))
-            (cond
-             ((null charted)
-              (insert "  No complete profile to chart.\n"))
-             ((and (display-graphic-p) (image-type-available-p 'svg))
-              (insert-image (svg-image (artisan-startup--svg-chart charted)))
-              (insert "\n"))
-             (t
-              (insert "  " (artisan-startup-sparkline totals)
-                      (format "   %s–%s ms\n" (artisan-startup--ms (apply #'min totals))
-                              (artisan-startup--ms (apply #'max totals)))
-                      "  " (mapconcat (lambda (p)
-                                        (cond ((plist-get p :regression)
-                                               (propertize "!" 'face 'artisan-startup-regression))
-                                              ((plist-get p :improvement)
-                                               (propertize "+" 'face 'artisan-startup-improvement))
-                                              (t " ")))
-                                      charted "")
-                      "   ! regression, + improvement\n"))))
-          (insert "\n" (propertize (format "  %-19s %-18s %-7s %4s %9s %16s %11s\n"
-                                           "Date (UTC)" "Commit" "Emacs" "Runs" "Total ms"
-                                           "95% CI" "Change")
-                                   'face 'artisan-startup-heading))
-          (dolist (p (reverse points))
-            (let ((start (point))
-                  (ci (plist-get p :total-ci)))
-              (insert (format "%s %-19s %-18s %-7s %4d %9s %16s %11s %s\n"
-                              (if (equal (plist-get p :id) baseline) "B" " ")
-                              (plist-get p :date) (plist-get p :commit)
-                              (plist-get p :emacs-version) (plist-get p :runs)
-                              (artisan-startup--ms (plist-get p :total-ms))
-                              (format "%s–%s" (artisan-startup--ms (car ci))
-                                      (artisan-startup--ms (cdr ci)))
-                              (if (plist-get p :delta-ms)
-                                  (artisan-startup--signed-ms (plist-get p :delta-ms))
-                                "")
-                              (cond ((plist-get p :incomplete) "incomplete")
-                                    ((plist-get p :regression) "REGRESSION")
-                                    ((plist-get p :improvement) "improved")
-                                    (t ""))))
-              (put-text-property start (point) 'artisan-point p)
-              (cond ((plist-get p :incomplete)
-                     (add-face-text-property start (point) 'artisan-startup-dim))
-                    ((plist-get p :regression)
-                     (add-face-text-property start (point) 'artisan-startup-regression))
-                    ((plist-get p :improvement)
-                     (add-face-text-property start (point) 'artisan-startup-improvement)))))
-          (insert "\n" (propertize "RET report · b baseline (B) · c compare with baseline · g refresh · q quit\n"
+            (insert "\nNo profile yet: M-x artisan-startup-profile\n")
+          ;; One chart and table per configuration: times of different
+          ;; configurations do not belong on one line.
+          (dolist (group (artisan-startup--by-configuration points))
+            (artisan-startup--insert-configuration (car group) (cdr group)
+                                                   baseline (null dir)))
+          (insert "\n" (propertize "RET report · b baseline (B) · c compare with baseline · \
+g refresh · q quit\n"
                                    'face 'artisan-startup-dim)))
         (goto-char (point-min))))
     (when (called-interactively-p 'any) (pop-to-buffer buffer))

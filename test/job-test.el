@@ -16,6 +16,17 @@
       (accept-process-output nil 0.02))
     (funcall predicate)))
 
+(defmacro artisan-test--collecting-messages (var &rest body)
+  "Run BODY with the messages it shows collected in VAR, newest first."
+  (declare (indent 1))
+  `(let ((,var nil))
+     (cl-letf* ((real (symbol-function 'message))
+                ((symbol-function 'message)
+                 (lambda (format &rest args)
+                   (when format (push (apply #'format-message format args) ,var))
+                   (apply real format args))))
+       ,@body)))
+
 (describe "artisan-job-wait"
   (before-all (artisan-test-ensure-module))
 
@@ -60,11 +71,64 @@
         (expect (plist-get state :state) :to-be 'cancelled)
         (expect (plist-get state :done) :to-be-less-than 100000))))
 
+  (it "says cancelled, not done, when the wait is quit"
+    (artisan-test--collecting-messages shown
+      (let ((job (artisan--test-job 100000 1 nil))
+            (noninteractive nil)
+            (timer (run-with-timer 0.3 nil (lambda () (setq quit-flag t)))))
+        (unwind-protect
+            (condition-case nil (artisan-job-wait job "Counting") (quit nil))
+          (cancel-timer timer))
+        (expect (car shown) :to-equal "Counting: cancelled")
+        (expect (cl-remove-if-not (lambda (m) (string-match-p "done\\'" m)) shown)
+                :to-be nil))))
+
   (it "rejects what is not a job"
     (expect (artisan--job-poll "not a job") :to-throw 'wrong-type-argument)))
 
 (describe "artisan-job-start"
   (before-all (artisan-test-ensure-module))
+
+  (it "shows the number of items, unless asked not to"
+    (artisan-test--collecting-messages shown
+      (let ((noninteractive nil) (done 0))
+        (artisan-job-start (artisan--test-job 40 10 nil) "Counting"
+                           :on-done (lambda (_) (cl-incf done)))
+        (artisan-job-start (artisan--test-job 40 10 nil) "Runs (3 + 1)" :items nil
+                           :on-done (lambda (_) (cl-incf done)))
+        (artisan-test--spin-until (lambda () (= done 2))))
+      (expect (cl-find-if (lambda (m) (string-prefix-p "Counting: counting (40 items)..." m))
+                          shown)
+              :to-be-truthy)
+      (expect (cl-find-if (lambda (m) (string-prefix-p "Runs (3 + 1): counting..." m)) shown)
+              :to-be-truthy)))
+
+  (it "does not say done when a job is cancelled"
+    (artisan-test--collecting-messages shown
+      (let* ((noninteractive nil)
+             (job (artisan-job-start (artisan--test-job 100000 1 nil) "Long")))
+        ;; Its progress is showing.
+        (artisan-test--spin-until (lambda () (plist-get job :reporter)))
+        (artisan-cancel-jobs)
+        (artisan-test--spin-until (lambda () (null artisan-job--running))))
+      (expect (car shown) :to-equal "Long: cancelled")
+      (expect (cl-find-if (lambda (m) (string-match-p "done\\'" m)) shown) :to-be nil)))
+
+  (it "keeps the selected window when a callback shows a buffer"
+    (let* ((window (selected-window))
+           (buffer (get-buffer-create " *artisan job result*"))
+           (shown nil))
+      (unwind-protect
+          (progn
+            (artisan-job-start (artisan--test-job 2 1 nil) "Showing"
+                               :on-done (lambda (_)
+                                          (pop-to-buffer buffer)
+                                          (setq shown t)))
+            (artisan-test--spin-until (lambda () shown))
+            (expect (selected-window) :to-be window)
+            (expect (get-buffer-window buffer) :to-be-truthy))
+        (delete-other-windows window)
+        (kill-buffer buffer))))
 
   (it "polls from a timer and calls back with the result"
     (let* ((result nil)

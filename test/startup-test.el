@@ -9,7 +9,9 @@
 ;; requires a helper and turns on a global mode; an autoload loads
 ;; artisan-fixture-auto.  Environment variables make init.el fail, ask
 ;; a question, hang, exit by itself or start a detached process.  used/
-;; calls a function of the slow package at start-up.  Times are checked
+;; calls a function of the slow package at start-up; deferrable/
+;; requires built-in libraries for nothing, and the slow package for a
+;; function it puts on a start-up hook.  Times are checked
 ;; with tolerances that hold on a loaded 2-core machine.
 
 ;;; Code:
@@ -88,6 +90,10 @@ Names, not the text: the text is cut to the window's width."
                           (or (null kind) (eq (plist-get node :kind) kind))))))
     (forward-line 1))
   (expect (eobp) :to-be nil))
+
+(defun artisan-startup-test--text ()
+  "Return the text of the current buffer with its wrapped lines joined."
+  (replace-regexp-in-string "\n +" " " (buffer-string)))
 
 (defun artisan-startup-test--phase (profile name)
   "Return the phase NAME of PROFILE."
@@ -285,7 +291,7 @@ package overlapped in both attempts")))
       (expect (plist-get init :threshold) :to-equal 800000.0)
       ;; The report shows where the threshold changes.
       (with-current-buffer (artisan-startup-report artisan-startup-test--profile)
-        (expect (buffer-string)
+        (expect (artisan-startup-test--text)
                 :to-match "GC threshold +0.8 MB from .*most-positive-fixnum from package activation"))
       ;; With garbage collection held back, none during init.
       (let ((held (artisan-startup-test--phase artisan-startup-test--profile "init")))
@@ -321,6 +327,16 @@ package overlapped in both attempts")))
                                 (plist-get p :hints))
               :to-be nil)))
 
+  (it "calls libraries deferrable that set up only themselves, not one start-up uses by a hook"
+    (let* ((p (artisan-startup-profile
+               :runs 1 :warmup 0 :record nil :wait t :ui 'tty
+               :init-directory (artisan-startup-test--config "deferrable")
+               :env artisan-startup-test--env))
+           (deferrable (mapcar (lambda (h) (file-name-base (car (plist-get h :files))))
+                               (cl-remove-if-not (lambda (h) (eq (plist-get h :id) 'deferrable))
+                                                 (plist-get p :hints)))))
+      (expect (sort deferrable #'string<) :to-equal '("ert" "eww" "ses"))))
+
   (it "finds the calls of the init files, not their mere references"
     (let ((calls (make-hash-table :test 'eq)))
       (dolist (form '((require 'pkg)
@@ -341,6 +357,23 @@ package overlapped in both attempts")))
       (dolist (not-called '(pkg pkg-command pkg-hooked pkg-after-load pkg-listed
                                 pkg-bound pkg-in-config))
         (expect (gethash not-called calls) :to-be nil))))
+
+  (it "finds what the init files name as functions where they run"
+    (let ((calls (make-hash-table :test 'eq))
+          (refs (make-hash-table :test 'eq)))
+      (dolist (form '((add-hook 'some-hook #'pkg-hooked)
+                      (setq some-functions '(pkg-listed-fn))
+                      (run-with-idle-timer 1 nil 'pkg-timed)
+                      (advice-add 'yank :around #'(lambda (f &rest a) (pkg-in-advice f a)))
+                      (with-eval-after-load 'pkg (add-hook 'h #'pkg-after-load))
+                      (use-package pkg :hook (prog-mode . pkg-mode) :config (pkg-in-config))))
+        (artisan-startup-probe--calls form calls 0 refs))
+      (dolist (named '(add-hook pkg-hooked pkg-listed-fn pkg-timed pkg-in-advice yank))
+        (expect (gethash named refs) :to-be t))
+      (dolist (not-named '(pkg-after-load pkg-mode pkg-in-config))
+        (expect (gethash not-named refs) :to-be nil))
+      ;; Names are not calls.
+      (expect (gethash 'pkg-hooked calls) :to-be nil)))
 
   (it "records the configuration's commit and the Emacs in the history"
     (let ((entries (artisan-startup-history-entries (artisan-startup-test--config "basic"))))
@@ -424,7 +457,20 @@ package overlapped in both attempts")))
     (expect (artisan-startup-baseline) :to-equal (plist-get artisan-startup-test--fast :id))
     (let ((c (artisan-startup-compare)))
       (expect (plist-get (plist-get c :a) :id)
-              :to-equal (plist-get artisan-startup-test--fast :id)))))
+              :to-equal (plist-get artisan-startup-test--fast :id)))
+    ;; Shown, its prose is filled and its tables fit 80 columns, the
+    ;; numbers first.
+    (call-interactively #'artisan-startup-compare)
+    (with-current-buffer "*artisan startup comparison*"
+      (let ((lines (split-string (buffer-string) "\n")))
+        (expect (apply #'max (mapcar #'string-width lines)) :to-be-less-than 80)
+        (expect (cl-find-if (lambda (l) (string-match-p "\\` +baseline +new +change +Phase\\'" l))
+                            lines)
+                :to-be-truthy)
+        (expect (cl-find-if (lambda (l) (string-match-p "\\` *[0-9.]+ +[0-9.]+ +[-+][0-9.]+ ms .* init\\'" l))
+                            lines)
+                :to-be-truthy)))
+    (delete-other-windows)))
 
 (describe "artisan-startup-profile on a broken configuration"
   (it "reports what ran up to an error in init.el, and the error"
@@ -439,21 +485,29 @@ package overlapped in both attempts")))
       (expect (artisan-startup-test--find tree "artisan-fixture-auto") :to-be nil)
       ;; The report shows it.
       (with-current-buffer (artisan-startup-report p)
-        (expect (buffer-string) :to-match "Error +.*init\\.el: Deliberate failure"))
+        (expect (artisan-startup-test--text) :to-match "Error +.*init\\.el: Deliberate failure"))
       ;; Start-up went on after the error, as Emacs does.
       (expect (plist-get (artisan-startup-test--phase p "emacs-startup-hook") :inclusive-ms)
               :to-be-greater-than 0)))
 
   (it "stops a configuration that waits for an answer and shows the question"
     (let* ((artisan-startup-stall 1)
-           (p (artisan-startup-test--profile :runs 1 :warmup 0 :record nil
+           (p (artisan-startup-test--profile :runs 3 :warmup 1 :record nil
                                              :env '("ARTISAN_FIXTURE_ASK=1"))))
       (expect (plist-get (car (plist-get p :errors)) :message)
               :to-match "waiting for an answer to \"Proceed\\? (yes or no) \"")
       (expect (artisan-startup-test--find (plist-get p :tree) "artisan-fixture-quick")
               :to-be-truthy)
-      ;; Not a start-up: marked so, and it stopped after the first run.
-      (expect (plist-get p :incomplete) :to-match "waiting for an answer")
+      ;; Not a start-up: marked so, and it stopped after the first run,
+      ;; the warm-up, which is what the profile shows.
+      (expect (plist-get p :incomplete)
+              :to-match "\\`The warm-up run: .*waiting for an answer")
+      (expect (plist-get p :runs) :to-equal 1)
+      (expect (plist-get p :warmup) :to-equal 0)
+      (expect (car (plist-get p :notes)) :to-match "later runs were skipped")
+      (with-current-buffer (artisan-startup-report p)
+        (expect (artisan-startup-test--text) :to-match "^Total +[0-9]+ ms, 1 run\n")
+        (expect (buffer-string) :not :to-match "warm-up run (95% CI"))
       ;; The probe timed its own recording afterwards, with init.el still
       ;; open: none of that is in the tree.
       (expect (artisan-startup-test--find (plist-get p :tree) "artisan-calibration")
@@ -479,7 +533,12 @@ package overlapped in both attempts")))
         (expect (car (last (plist-get p :tree))) :to-be init)
         (expect (- (plist-get init :inclusive-ms) (plist-get file :inclusive-ms))
                 :to-be-less-than 100))
-      (expect (plist-get p :emacs-version) :to-equal emacs-version)))
+      ;; Which Emacs, as a complete run says.
+      (expect (plist-get p :emacs-version) :to-equal emacs-version)
+      (expect (plist-get p :native-comp)
+              :to-equal (plist-get artisan-startup-test--profile :native-comp))
+      (expect (plist-get p :native-comp)
+              :to-equal (and (fboundp 'native-comp-available-p) (native-comp-available-p) t))))
 
   (it "notes a configuration that exits by itself, and keeps it out of comparisons"
     (let* ((artisan-data-directory (expand-file-name "data-exit/" artisan-startup-test--dir))
@@ -681,11 +740,42 @@ package overlapped in both attempts")))
       (artisan-startup-report-set-baseline)
       (expect (artisan-startup-baseline) :to-equal (plist-get artisan-startup-test--profile :id))))
 
-  (it "fits its column headings in 80 columns"
-    (with-current-buffer (artisan-startup-report artisan-startup-test--profile)
-      (cl-letf (((symbol-function 'artisan-startup--name-width) (lambda () 29)))
-        (artisan-startup--render))
-      (expect (buffer-string) :to-match "^Phases and loads, by start +incl ms")))
+  (it "lays out its columns the same in a window of any width"
+    (let ((buffer (artisan-startup-report artisan-startup-test--profile)))
+      (unwind-protect
+          (let ((wide (with-current-buffer buffer (buffer-string))))
+            ;; Shown in a window half as wide, then redrawn.
+            (delete-other-windows)
+            (set-window-buffer (split-window-right 30) buffer)
+            (with-current-buffer buffer (artisan-startup--render))
+            (expect (with-current-buffer buffer (buffer-string)) :to-equal wide)
+            (with-current-buffer buffer
+              ;; Numbers first, then the whole indented name.
+              (artisan-startup-test--goto-row "artisan-fixture-slow")
+              (expect (buffer-substring (line-beginning-position) (line-end-position))
+                      :to-match "\\` *[0-9.]+ +[0-9.]+ .*%    +artisan-fixture-slow\\'")
+              (goto-char (point-min))
+              (search-forward "incl ms")
+              (expect (buffer-substring (line-beginning-position) (line-end-position))
+                      :to-match "\\` *incl ms +excl ms .* share  Phases and loads (by start)\\'")))
+        (delete-other-windows))))
+
+  (it "shows the report of a profile taken in the background without selecting it"
+    (let ((window (selected-window))
+          (shown nil))
+      (cl-letf* ((real (symbol-function 'message))
+                 ((symbol-function 'message)
+                  (lambda (format &rest args)
+                    (push (apply #'format-message format args) shown)
+                    (apply real format args))))
+        (unwind-protect
+            (progn
+              (delete-other-windows)
+              (artisan-startup--profile-done artisan-startup-test--profile t)
+              (expect (selected-window) :to-be window)
+              (expect (get-buffer-window "*artisan startup*") :to-be-truthy)
+              (expect (car shown) :to-match "\\`Start-up: [0-9]+ ms (median of 5 runs); report in"))
+          (delete-other-windows)))))
 
   (it "profiles again with the profile's own options on g"
     (let* ((p (append (list :emacs "/opt/emacs/bin/emacs" :settle 1.5 :warmup 2
@@ -734,10 +824,53 @@ package overlapped in both attempts")))
       (expect (plist-get slow :regression) :to-be-truthy)
       (with-current-buffer "*artisan startup history*"
         ;; On its row: the legend says "regression" too.
-        (let ((case-fold-search nil))
-          (expect (buffer-string) :to-match
-                  (concat (regexp-quote (plist-get slow :date)) ".*REGRESSION"))))
+        (goto-char (point-min))
+        (let ((case-fold-search nil)
+              (match (text-property-search-forward
+                      'artisan-point (plist-get slow :id)
+                      (lambda (id p) (equal id (plist-get p :id))))))
+          (expect (buffer-substring (prop-match-beginning match) (prop-match-end match))
+                  :to-match "REGRESSION")))
       (expect xml :to-match "fill=\"red\"")))
+
+  (it "charts and lists each configuration on its own, within 80 columns"
+    (let* ((point (lambda (id dir time total &optional regression)
+                    (list :id id :date (format-time-string "%F %T" time t) :unix-time time
+                          :init-directory dir :emacs-version "28.2" :ui 'tty
+                          :git (list :short "0123456789" :dirty (equal id "a2"))
+                          :runs 10 :total-ms total :total-ci (cons (- total 9) (+ total 9))
+                          :delta-ms (and regression 150.0) :regression regression)))
+           (points (list (funcall point "a1" "/cfg/a/" 100 300.0)
+                         (funcall point "b1" "/cfg/b/" 200 1200.0)
+                         (funcall point "a2" "/cfg/a/" 300 310.0)
+                         (funcall point "b2" "/cfg/b/" 400 1350.0 t)
+                         (funcall point "a3" "/cfg/a/" 500 305.0))))
+      (cl-letf (((symbol-function 'artisan-startup-history-entries) (lambda (_) points))
+                ((symbol-function 'artisan-startup-baseline) (lambda () "a1")))
+        (artisan-startup-history 'all))
+      (with-current-buffer "*artisan startup history*"
+        (let ((lines (split-string (buffer-string) "\n")))
+          (expect (apply #'max (mapcar #'string-width lines)) :to-be-less-than 80)
+          ;; A heading per configuration, the one profiled last first,
+          ;; each with its own sparkline and its own rows.
+          (let ((a (cl-position "/cfg/a/" lines :test #'equal))
+                (b (cl-position "/cfg/b/" lines :test #'equal))
+                (row (lambda (id)
+                       (cl-position-if
+                        (lambda (l) (equal (plist-get (get-text-property 0 'artisan-point l) :id)
+                                           id))
+                        lines))))
+            (expect a :to-be-less-than b)
+            (expect (cl-count-if (lambda (l) (string-match-p "\\`  [▁▂▃▄▅▆▇█]+   " l)) lines)
+                    :to-equal 2)
+            (dolist (id '("a1" "a2" "a3"))
+              (expect (funcall row id) :to-be-greater-than a)
+              (expect (funcall row id) :to-be-less-than b))
+            (dolist (id '("b1" "b2"))
+              (expect (funcall row id) :to-be-greater-than b))
+            (expect (nth (funcall row "b2") lines) :to-match "+150 ms +REGRESSION\\'")
+            (expect (nth (funcall row "a1") lines) :to-match "\\`B ")
+            (expect (nth (funcall row "a2") lines) :to-match " 0123456789\\* "))))))
 
   (it "makes sparklines of any numbers"
     (expect (artisan-startup-sparkline '(1 2 3 4 5 6 7 8)) :to-equal "▁▂▃▄▅▆▇█")
@@ -806,10 +939,41 @@ package overlapped in both attempts")))
       (dotimes (_ 15) (garbage-collect))
       (expect (length (artisan-gc-records)) :to-equal 10)))
 
+  (it "tells the collections calls of `garbage-collect' started, and leaves them out"
+    (artisan-gc-monitor-mode 1)
+    ;; Hardly anything allocated in between: not Emacs' doing.
+    (dotimes (_ 8) (garbage-collect))
+    (let* ((records (artisan-gc-records))
+           (report (artisan-gc-report))
+           (stats (plist-get report :statistics)))
+      (expect (length records) :to-equal 8)
+      (expect (plist-get (car records) :explicit) :to-be nil)
+      (expect (cl-every (lambda (r) (plist-get r :explicit)) (cdr records)) :to-be t)
+      (expect (plist-get stats :count) :to-equal 8)
+      (expect (plist-get stats :explicit) :to-equal 7)
+      (expect (car (plist-get report :suggestion)) :to-be nil)
+      (expect (cdr (plist-get report :suggestion))
+              :to-match "Not enough data yet: 1 collection in [0-9]+ s, besides 7")
+      (with-current-buffer "*artisan gc*"
+        (expect (buffer-string) :to-match "7 of them by calls of .garbage-collect."))))
+
   (it "suggests a threshold from what it saw"
     (let ((mb 1048576))
       (expect (car (artisan-gc-suggestion '(:count 2 :share 0.5 :p95-ms 1 :threshold 800000)))
               :to-be nil)
+      ;; 6 collections in 3 s are not enough to judge a session by.
+      (let ((s (artisan-gc-suggestion (list :count 6 :seconds 3.0 :share 0.5 :p95-ms 10
+                                            :threshold 800000))))
+        (expect (car s) :to-be nil)
+        (expect (cdr s) :to-match "Not enough data yet: 6 collections in 3 s"))
+      ;; Nor are they when two of 21 were calls of `garbage-collect'.
+      (expect (car (artisan-gc-suggestion (list :count 21 :explicit 2 :seconds 3.0 :share 0.5
+                                                :p95-ms 10 :threshold 800000)))
+              :to-be nil)
+      ;; Over 30 s, fewer collections say enough.
+      (expect (car (artisan-gc-suggestion (list :count 6 :seconds 40.0 :share 0.05 :p95-ms 10
+                                                :threshold (* 8 mb))))
+              :to-equal (* 40 mb))
       ;; Frequent short pauses: collect less often.
       (let ((s (artisan-gc-suggestion (list :count 100 :share 0.05 :p95-ms 10
                                             :threshold (* 8 mb)))))

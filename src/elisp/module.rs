@@ -14,11 +14,33 @@ fn version() -> Result<&'static str> {
     Ok(crate::VERSION)
 }
 
+/// The module API each size of `emacs_env` stands for: every Emacs version
+/// that added functions to the environment made it larger.  Emacs 29 and
+/// later added none, so they provide the API of 28 as far as a module can
+/// tell.
+const ENV_SIZES: &[(i64, i64)] = &[(25, 232), (26, 240), (27, 280), (28, 320)];
+
+/// The newest module API whose functions an environment of `size` bytes
+/// has, or `None` when it is smaller than even Emacs 25's.
+fn api_of_env_size(size: i64) -> Option<i64> {
+    ENV_SIZES
+        .iter()
+        .rev()
+        .find(|(_, s)| size >= *s)
+        .map(|(api, _)| *api)
+}
+
+/// The module API this module needs: that of the `emacs` crate's
+/// enabled feature.
+const NEEDED_API: i64 = 28;
+
 /// Return a plist describing how this module was built and where it runs.
 ///
 /// Keys: `:version', `:profile' ("release" or "debug"), `:target' (arch-os),
-/// `:module-api' (the oldest Emacs module API it needs) and `:env-size' (the size
-/// of the running Emacs' module environment, which grows with each API).
+/// `:module-api' (the Emacs module API it needs, named after the Emacs
+/// version that introduced it), `:emacs-api' (the newest API the running
+/// Emacs provides, nil if unknown) and `:env-size' (the size of the running
+/// Emacs' module environment, which grows with each API).
 #[defun]
 fn build_info(env: &Env) -> Result<Value<'_>> {
     let profile = if cfg!(debug_assertions) {
@@ -35,7 +57,14 @@ fn build_info(env: &Env) -> Result<Value<'_>> {
             (":version", crate::VERSION.into_lisp(env)?),
             (":profile", profile.into_lisp(env)?),
             (":target", target.into_lisp(env)?),
-            (":module-api", 28i64.into_lisp(env)?),
+            (":module-api", NEEDED_API.into_lisp(env)?),
+            (
+                ":emacs-api",
+                match api_of_env_size(env_size) {
+                    Some(api) => api.into_lisp(env)?,
+                    None => env.intern("nil")?,
+                },
+            ),
             (":env-size", env_size.into_lisp(env)?),
         ],
     )
@@ -68,4 +97,21 @@ fn test_string_bytes(string: String) -> Result<i64> {
 #[defun]
 fn test_funcall<'e>(function: Value<'e>) -> Result<Value<'e>> {
     function.call([])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_sizes_name_the_api_in_emacs_versions() {
+        assert_eq!(api_of_env_size(320), Some(28));
+        assert_eq!(api_of_env_size(328), Some(28));
+        assert_eq!(api_of_env_size(280), Some(27));
+        assert_eq!(api_of_env_size(300), Some(27));
+        assert_eq!(api_of_env_size(240), Some(26));
+        assert_eq!(api_of_env_size(232), Some(25));
+        assert_eq!(api_of_env_size(100), None);
+        assert!(api_of_env_size(320).is_some_and(|api| api >= NEEDED_API));
+    }
 }

@@ -547,7 +547,16 @@ pub fn run(options: &Options, progress: &Progress) -> Result<Outcome> {
 /// timeout, stalled waiting for input, exited by itself, or stopped
 /// before it settled.
 fn incomplete_reason(options: &Options, index: usize, run: &Run) -> Option<String> {
-    let n = index + 1;
+    // Measured runs are counted from 1 after the warm-up ones.
+    let which = if index < options.warmup {
+        if options.warmup == 1 {
+            "The warm-up run".to_string()
+        } else {
+            format!("Warm-up run {}", index + 1)
+        }
+    } else {
+        format!("Run {}", index - options.warmup + 1)
+    };
     if run.timed_out {
         let open = run
             .tree
@@ -557,23 +566,23 @@ fn incomplete_reason(options: &Options, index: usize, run: &Run) -> Option<Strin
             .map(|s| format!("; it was inside {s}"))
             .unwrap_or_default();
         return Some(format!(
-            "Run {n} did not settle within {} s and was killed{open}",
+            "{which} did not settle within {} s and was killed{open}",
             options.timeout.as_secs_f64()
         ));
     }
     let tree = run.tree.as_ref()?;
     if let Some(serde_json::Value::String(why)) = tree.meta.get("stalled") {
-        return Some(format!("Run {n}: {why}"));
+        return Some(format!("{which}: {why}"));
     }
     if let Some(phase) = &tree.exited_during {
         return Some(format!(
-            "Run {n}: the configuration exited by itself during {phase}, before \
+            "{which}: the configuration exited by itself during {phase}, before \
              start-up settled (kill-emacs)"
         ));
     }
     if !tree.settled {
         return Some(format!(
-            "Run {n} ended (exit code {}) before start-up settled",
+            "{which} ended (exit code {}) before start-up settled",
             run.exit
                 .map(|c| c.to_string())
                 .unwrap_or_else(|| "none: killed".into())
@@ -594,6 +603,9 @@ fn run_all(options: &Options, probe_dir: &Path, progress: &Progress) -> Result<O
     let mut measured: Vec<Run> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     let mut incomplete = None;
+    // Warm-up runs done and discarded: a warm-up run that did not
+    // start up normally is kept, as the only run, and not counted.
+    let mut warmed = 0;
     for index in 0..total {
         progress.check()?;
         let warm = index < options.warmup;
@@ -619,7 +631,9 @@ fn run_all(options: &Options, probe_dir: &Path, progress: &Progress) -> Result<O
             measured.push(run);
             break;
         }
-        if !warm {
+        if warm {
+            warmed += 1;
+        } else {
             measured.push(run);
         }
     }
@@ -636,6 +650,7 @@ fn run_all(options: &Options, probe_dir: &Path, progress: &Progress) -> Result<O
         Mode::Record => {
             progress.set_phase("analysing");
             let mut profile = build_profile(options, &measured, notes, git)?;
+            profile.warmup = warmed;
             profile.incomplete = incomplete;
             if let Some(dir) = &options.history_dir {
                 history::append(dir, &profile)?;
@@ -1063,6 +1078,46 @@ mod tests {
             exit: Some(0),
             output: String::new(),
         }
+    }
+
+    #[test]
+    fn an_incomplete_run_is_named_as_a_warm_up_or_by_its_measured_number() {
+        use crate::startup::tree::tests::typical;
+        let dir = std::env::temp_dir();
+        let mut o = options(&dir);
+        o.warmup = 1;
+        let mut tree = typical(150).build();
+        tree.settled = false;
+        tree.meta.insert(
+            "stalled".into(),
+            serde_json::json!("Start-up stopped for 3 s before it settled"),
+        );
+        let run = run_with(tree, 3100.0);
+        assert_eq!(
+            incomplete_reason(&o, 0, &run).unwrap(),
+            "The warm-up run: Start-up stopped for 3 s before it settled"
+        );
+        assert!(incomplete_reason(&o, 1, &run)
+            .unwrap()
+            .starts_with("Run 1: "));
+        assert!(incomplete_reason(&o, 3, &run)
+            .unwrap()
+            .starts_with("Run 3: "));
+        o.warmup = 2;
+        assert!(incomplete_reason(&o, 1, &run)
+            .unwrap()
+            .starts_with("Warm-up run 2: "));
+        let killed = Run {
+            timed_out: true,
+            ..run_with(typical(150).build(), 3000.0)
+        };
+        assert!(incomplete_reason(&o, 0, &killed)
+            .unwrap()
+            .starts_with("Warm-up run 1 did not settle within"));
+        assert_eq!(
+            incomplete_reason(&o, 2, &run_with(typical(150).build(), 300.0)),
+            None
+        );
     }
 
     #[test]

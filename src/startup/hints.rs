@@ -330,9 +330,11 @@ fn deferrable(profile: &Profile, facts: &Facts, settings: &Settings, out: &mut V
                     detail: format!(
                         "{name} ({}) is loaded eagerly by {by}, but nothing during \
                          start-up used it: the init files call none of its functions \
-                         or macros, none of its functions is on a hook, an enabled \
-                         mode, a timer or an advice, and no other library loaded at \
-                         start-up requires it.  To defer it, {how}.",
+                         or macros and put none of them on a hook, a timer or an \
+                         advice, none of its modes is enabled, and no other library \
+                         loaded at start-up requires it.  What it sets up for itself \
+                         when it loads (functions on hooks, advice) would be set up \
+                         when it loads later.  To defer it, {how}.",
                         ms(time)
                     ),
                     saving_ms: Some(time),
