@@ -424,7 +424,7 @@ Signal a `user-error' when it is empty or malformed."
     (artisan-query-error (user-error "Query error: %s" (cadr err)))))
 
 (defun artisan-search-results--fill (query hits)
-  "Fill the current buffer with HITS, the results of QUERY."
+  "Fill the current buffer with the results of QUERY, which are HITS."
   (let* ((root (car (artisan-knowledge-root-directories)))
          (inhibit-read-only t))
     (erase-buffer)
@@ -516,8 +516,8 @@ malformed QUERY signals a `user-error' saying so."
         (insert (format ": %s\n" (cdr s)))))))
 
 (defun artisan-index-status--since (stats files)
-  "Explain why FILES, the files indexed now, differ from those of STATS.
-STATS is the last update's; return \"\" when they agree."
+  "Explain why the files of STATS, the last update's, differ from FILES.
+FILES is the number of files indexed now; return \"\" when they agree."
   (let ((then (plist-get stats :files)))
     (if (or (null then) (= then files))
         ""
