@@ -106,6 +106,11 @@ always reindexes that note."
   :type '(choice (const :tag "Never" nil) (number :tag "Seconds"))
   :group 'artisan-knowledge)
 
+(defvar artisan-knowledge-after-update-hook nil
+  "Hook run after an update of the index ends, successfully or not.
+It runs after updates in the background (when their job ends) and
+after those that block, including the reindexing of saved notes.")
+
 (defvar artisan-knowledge--index nil
   "The open index, as (KEY . HANDLE); KEY describes its configuration.")
 
@@ -233,16 +238,19 @@ and return the job."
   (let* ((index (artisan-knowledge-index))
          (handle (artisan--index-update index scope files)))
     (if (or wait noninteractive)
-        (artisan-job-wait handle description)
+        (unwind-protect (artisan-job-wait handle description)
+          (run-hooks 'artisan-knowledge-after-update-hook))
       (setq artisan-knowledge--update-job
             (artisan-job-start
              handle description
              :on-done (lambda (stats)
                         (setq artisan-knowledge--update-job nil)
-                        (message "%s: %s" description (artisan-knowledge--summary stats)))
+                        (message "%s: %s" description (artisan-knowledge--summary stats))
+                        (run-hooks 'artisan-knowledge-after-update-hook))
              :on-error (lambda (err)
                          (setq artisan-knowledge--update-job nil)
-                         (message "%s failed: %s" description (error-message-string err))))))))
+                         (message "%s failed: %s" description (error-message-string err))
+                         (run-hooks 'artisan-knowledge-after-update-hook)))))))
 
 ;;;###autoload
 (defun artisan-index-update (&optional wait)
@@ -364,8 +372,10 @@ runs in the background, quietly."
          (handle (artisan--index-update index 'files
                                        (list (expand-file-name file)))))
     (if wait
-        (artisan-job-wait handle)
-      (artisan-job-start handle "Reindexing a note" :quiet t))))
+        (unwind-protect (artisan-job-wait handle)
+          (run-hooks 'artisan-knowledge-after-update-hook))
+      (artisan-job-start handle "Reindexing a note" :quiet t
+                         :on-done (lambda (_) (run-hooks 'artisan-knowledge-after-update-hook))))))
 
 (defun artisan-knowledge--after-save ()
   "Reindex the saved buffer's file if it is a note under the roots."
@@ -388,7 +398,9 @@ runs in the background, quietly."
                (let ((index (artisan-knowledge-index)))
                  (artisan--index-update index 'changed nil))
                "Refreshing the notes index" :quiet t
-               :on-done (lambda (_) (setq artisan-knowledge--update-job nil))
+               :on-done (lambda (_)
+                          (setq artisan-knowledge--update-job nil)
+                          (run-hooks 'artisan-knowledge-after-update-hook))
                :on-error (lambda (_) (setq artisan-knowledge--update-job nil))))
       (error nil))))
 

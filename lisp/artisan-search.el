@@ -38,6 +38,7 @@
 
 (declare-function artisan--index-status "artisan-dyn")
 (declare-function org-reveal "org")
+(declare-function xref-push-marker-stack "xref")
 (declare-function outline-show-entry "outline")
 (declare-function ivy-read "ext:ivy")
 (declare-function helm "ext:helm")
@@ -82,6 +83,15 @@
   "Face of the file and line in search candidates."
   :group 'artisan-knowledge)
 
+(defface artisan-search-approximate '((t :inherit warning))
+  "Face of the mark of approximate (misspelling-tolerant) matches."
+  :group 'artisan-knowledge)
+
+(defconst artisan-search--approximate
+  (propertize "≈ " 'face 'artisan-search-approximate
+              'help-echo "Approximate match: nothing matches the words exactly")
+  "What starts the description of an approximate match.")
+
 (defvar artisan-search-history nil
   "History of `artisan-search' and `artisan-search-results' queries.")
 
@@ -92,7 +102,9 @@
   "The last query and its candidates, as (QUERY . CANDIDATES).")
 
 (defvar artisan-search--error nil
-  "The candidate showing the last query's error, if it had one.")
+  "The last candidate that is a message rather than a result, if any.
+It shows a query's error, or says to type more; choosing it
+signals a `user-error' with its text.")
 
 ;;;; Candidates
 
@@ -108,13 +120,15 @@
 (defun artisan-search-describe (hit)
   "Return (HEAD . SNIPPET) describing HIT for display.
 HEAD is the note title and the heading path, without a first
-heading that repeats the title; SNIPPET is nil when the match is
-the heading line itself, which HEAD already shows."
+heading that repeats the title, after a mark when the match is
+approximate; SNIPPET is nil when the match is the heading line
+itself, which HEAD already shows."
   (let* ((title (plist-get hit :title))
+         (mark (if (plist-get hit :fuzzy) artisan-search--approximate ""))
          (outline (plist-get hit :outline))
          (outline (if (equal (car outline) title) (cdr outline) outline))
          (todo (plist-get hit :todo))
-         (head (concat (propertize title 'face 'artisan-search-title)
+         (head (concat mark (propertize title 'face 'artisan-search-title)
                        (if outline
                            (concat " › " (if todo (concat todo " ") "")
                                    (propertize (string-join outline " › ")
@@ -137,13 +151,27 @@ the heading line itself, which HEAD already shows."
     (concat (car d) (if (cdr d) (concat ": " (cdr d)) "") "  "
             (propertize (artisan-search--location hit) 'face 'artisan-search-location))))
 
+(defun artisan-search--message (text face)
+  "Return TEXT in FACE as the one candidate, a message rather than a result."
+  (setq artisan-search--error text)
+  (list (propertize text 'face face 'artisan-error t)))
+
+(defun artisan-search--too-short ()
+  "Return the message that the input is too short to search."
+  (let ((n (max 1 artisan-search-min-input)))
+    (if (= n 1)
+        "Type a word to search the notes"
+      (format "Type at least %d characters to search the notes" n))))
+
 (defun artisan-search--candidates (query)
-  "Return the candidate strings for QUERY, caching the last query."
+  "Return the candidate strings for QUERY, caching the last query.
+Input shorter than `artisan-search-min-input' gives one candidate
+saying so, and a malformed query one showing its error."
   (if (equal query (car artisan-search--last))
       (cdr artisan-search--last)
     (let ((candidates
-           (if (< (length (string-trim query)) artisan-search-min-input)
-               nil
+           (if (< (length (string-trim query)) (max 1 artisan-search-min-input))
+               (artisan-search--message (artisan-search--too-short) 'shadow)
              (condition-case err
                  (mapcar (lambda (hit)
                            (let ((c (artisan-search-format hit)))
@@ -152,9 +180,7 @@ the heading line itself, which HEAD already shows."
                          (artisan-knowledge-search query artisan-search-limit
                                                    artisan-search-max-per-file))
                (artisan-query-error
-                (let ((shown (concat "Query error: " (cadr err))))
-                  (setq artisan-search--error shown)
-                  (list (propertize shown 'face 'error 'artisan-error t))))))))
+                (artisan-search--message (concat "Query error: " (cadr err)) 'error))))))
       (setq artisan-search--last (cons query candidates))
       candidates)))
 
@@ -200,9 +226,15 @@ With OTHER-WINDOW, visit it in another window."
   (let ((file (plist-get hit :file)))
     (unless (file-exists-p file)
       (user-error "%s no longer exists (M-x artisan-index-update)" file))
-    (when (fboundp 'xref-push-marker-stack) (xref-push-marker-stack))
+    (artisan-search--push-marker)
     (funcall (if other-window #'find-file-other-window #'find-file) file)
     (artisan-search--goto (plist-get hit :line) (plist-get hit :column))))
+
+(defun artisan-search--push-marker ()
+  "Remember point, so that M-, returns here.
+Loads xref, which Emacs does not autoload for this."
+  (require 'xref)
+  (xref-push-marker-stack))
 
 (defun artisan-search--goto (line column)
   "Move to 1-based LINE and 0-based COLUMN, revealing folded text."
@@ -210,6 +242,10 @@ With OTHER-WINDOW, visit it in another window."
   (goto-char (point-min))
   (forward-line (1- line))
   (forward-char (min column (- (line-end-position) (point))))
+  (artisan-search--reveal))
+
+(defun artisan-search--reveal ()
+  "Show point's text if it is folded: Org and Outline folds, hidden text."
   (cond ((derived-mode-p 'org-mode) (org-reveal))
         ((and (invisible-p (point)) (fboundp 'outline-show-entry))
          (outline-show-entry))))
@@ -275,7 +311,8 @@ it), or the typed query string when no result was chosen."
     (cond
      ((not (stringp choice)) choice)
      ((gethash choice artisan-search--hits))
-     ;; The candidate that shows a malformed query is no query to run.
+     ;; A candidate that shows a message (a malformed query, input too
+     ;; short) is no query to run.
      ((and artisan-search--error
            (equal (substring-no-properties choice) artisan-search--error))
       (user-error "%s" artisan-search--error))
@@ -306,12 +343,13 @@ when it is done."
   (let ((choice (artisan-search--read "Search notes: " initial)))
     (cond ((consp choice) (artisan-search-visit choice))
           ((markerp choice)             ; from consult's preview lookup
-           (when (fboundp 'xref-push-marker-stack) (xref-push-marker-stack))
+           (artisan-search--push-marker)
            (pop-to-buffer-same-window (marker-buffer choice))
            (goto-char choice)
-           (when (derived-mode-p 'org-mode) (org-reveal)))
-          ((and (stringp choice) (not (string-blank-p choice)))
-           (artisan-search-results choice)))))
+           (artisan-search--reveal))
+          ((or (null choice) (string-blank-p choice))
+           (user-error "Empty query: type words to search for"))
+          (t (artisan-search-results choice)))))
 
 ;;;; Results buffer
 
@@ -324,12 +362,25 @@ when it is done."
   '(artisan-search "^\\([^\n]+?\\):\\([0-9]+\\):\\([0-9]+\\): " 1 2 3 0)
   "How `compilation-mode' finds locations in the results buffer.")
 
+;; `compilation-mode' binds g (and its menu) to `recompile', which would
+;; run `compile-command' in the notes directory: here g reruns the query.
+(defvar artisan-search-results-mode-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map "g" #'revert-buffer)
+    (define-key map [remap recompile] #'revert-buffer)
+    map)
+  "Keymap of `artisan-search-results-mode'.")
+
+(defun artisan-search-results--no-compile ()
+  "Refuse to compile: the buffer lists search results, not a compilation."
+  (user-error "This buffer lists notes search results: g reruns the query"))
+
 (define-compilation-mode artisan-search-results-mode "Artisan-Search"
   "Major mode of the buffer listing the results of a notes search.
-Each line is FILE:LINE:COLUMN: title › heading: snippet.
-\\[next-error] and \\[previous-error] visit the results in turn,
-RET visits the one at point, \\[revert-buffer] runs the query
-again, \\[quit-window] quits.
+Each line is FILE:LINE:COLUMN: title › heading: snippet (≈ marks
+approximate matches).  \\[next-error] and \\[previous-error] visit the
+results in turn, RET visits the one at point, \\[revert-buffer] runs
+the query again, \\[quit-window] quits.
 \\{artisan-search-results-mode-map}"
   (setq-local compilation-error-regexp-alist (list (car artisan-search-results--regexp)))
   (setq-local compilation-error-regexp-alist-alist (list artisan-search-results--regexp))
@@ -339,22 +390,51 @@ again, \\[quit-window] quits.
   ;; Columns count characters, not screen columns: a tab or a wide
   ;; character before the match must not move the landing place.
   (setq-local compilation-error-screen-columns nil)
+  ;; Visits show the match even inside folded text.
+  (setq-local next-error-function #'artisan-search-results--next-error)
+  ;; No compilation command runs from here, not even M-x recompile or
+  ;; M-x compile: both evaluate `compile-command'.
+  (setq-local compile-command '(artisan-search-results--no-compile))
+  (setq-local compilation-arguments nil)
   (setq-local revert-buffer-function #'artisan-search-results--revert))
+
+(defun artisan-search-results--next-error (n &optional reset)
+  "Visit the Nth next result (see `compilation-next-error-function').
+RESET starts from the first result.  Unlike a compilation, the
+place is revealed when it is folded (an Org heading, an outline)."
+  (compilation-next-error-function n reset)
+  ;; Here the current buffer is the visited one, at the result.
+  (artisan-search--reveal))
 
 (defun artisan-search-results--revert (&rest _)
   "Run the buffer's query again."
-  (artisan-search-results--fill artisan-search-results--query))
+  (let ((line (line-number-at-pos)))
+    (artisan-search-results--fill artisan-search-results--query
+                                  (artisan-search-results--hits artisan-search-results--query))
+    (goto-char (point-min))
+    (forward-line (1- line))))
 
-(defun artisan-search-results--fill (query)
-  "Fill the current buffer with the results of QUERY."
-  (let* ((hits (artisan-knowledge-search query 1000 0))
-         (root (car (artisan-knowledge-root-directories)))
+(defun artisan-search-results--hits (query)
+  "Return the results of QUERY for a results buffer.
+Signal a `user-error' when it is empty or malformed."
+  (when (string-blank-p query)
+    (user-error "Empty query: type words to search for"))
+  (condition-case err
+      (artisan-knowledge-search query 1000 0)
+    (artisan-query-error (user-error "Query error: %s" (cadr err)))))
+
+(defun artisan-search-results--fill (query hits)
+  "Fill the current buffer with the results of QUERY, which are HITS."
+  (let* ((root (car (artisan-knowledge-root-directories)))
          (inhibit-read-only t))
     (erase-buffer)
     (setq default-directory (or root default-directory))
     (setq artisan-search-results--query query)
-    (insert (format "Notes search for %S: %d result%s\n\n"
-                    query (length hits) (if (= 1 (length hits)) "" "s")))
+    (insert (format "Notes search for %S: %d%s result%s%s\n\n"
+                    query (length hits)
+                    (if (plist-get (car hits) :fuzzy) " approximate" "")
+                    (if (= 1 (length hits)) "" "s")
+                    (if (plist-get (car hits) :fuzzy) " (nothing matches exactly)" "")))
     (dolist (hit hits)
       (let ((file (plist-get hit :file))
             (d (artisan-search-describe hit)))
@@ -375,23 +455,27 @@ The buffer is in `artisan-search-results-mode': \\[next-error]
 visits the results in turn, \\[revert-buffer] reruns the query;
 save it with \\[write-file] to keep it.  Return the buffer.  When
 the index was never built, it is built first; interactively, in the
-background instead, and the return value is nil."
+background instead, and the return value is nil.  An empty or
+malformed QUERY signals a `user-error' saying so."
   (interactive (list (read-string "Search notes (results buffer): "
                                   (and (use-region-p)
                                        (buffer-substring-no-properties
                                         (region-beginning) (region-end)))
                                   'artisan-search-history)))
   (cl-check-type query string)
+  (when (string-blank-p query)
+    (user-error "Empty query: type words to search for"))
   ;; Interactively, a first build runs in the background instead.
   (when (artisan-knowledge-ensure-built (called-interactively-p 'interactive))
     (artisan-search-results--show query)))
 
 (defun artisan-search-results--show (query)
   "Show the results of QUERY in its results buffer and return the buffer."
-  (let ((buffer (get-buffer-create (format "*artisan-search: %s*" query))))
+  (let* ((hits (artisan-search-results--hits query))
+         (buffer (get-buffer-create (format "*artisan-search: %s*" query))))
     (with-current-buffer buffer
       (artisan-search-results-mode)
-      (artisan-search-results--fill query)
+      (artisan-search-results--fill query hits)
       (setq next-error-last-buffer buffer))
     (pop-to-buffer buffer)
     buffer))
@@ -408,7 +492,8 @@ background instead, and the return value is nil."
     (insert "Roots:          ")
     (insert (mapconcat #'abbreviate-file-name (plist-get status :roots) "\n                "))
     (insert (format "\nIndex:          %s\n" (abbreviate-file-name (plist-get status :dir))))
-    (insert (format "Files:          %d\n" (plist-get status :files)))
+    (insert (format "Files:          %d%s\n" (plist-get status :files)
+                    (artisan-index-status--since stats (plist-get status :files))))
     (insert (format "Documents:      %d (files and heading sections)\n"
                     (plist-get status :documents)))
     (insert (format "Size on disk:   %s\n" (file-size-human-readable (plist-get status :bytes))))
@@ -430,17 +515,53 @@ background instead, and the return value is nil."
                             'help-echo "Visit this file")
         (insert (format ": %s\n" (cdr s)))))))
 
+(defun artisan-index-status--since (stats files)
+  "Explain why the files of STATS, the last update's, differ from FILES.
+FILES is the number of files indexed now; return \"\" when they agree."
+  (let ((then (plist-get stats :files)))
+    (if (or (null then) (= then files))
+        ""
+      (format " (%d %s than at the last update: notes saved since are reindexed one by one)"
+              (abs (- files then)) (if (> files then) "more" "fewer")))))
+
+(defconst artisan-index-status--buffer "*artisan index*"
+  "Name of the buffer of `artisan-index-status'.")
+
+(defun artisan-index-status--refresh ()
+  "Refresh the buffer of `artisan-index-status', if it is shown."
+  (let ((buffer (get-buffer artisan-index-status--buffer)))
+    (when (buffer-live-p buffer)
+      (with-current-buffer buffer
+        (when (derived-mode-p 'artisan-index-status-mode)
+          (revert-buffer))))))
+
+;; The status follows the updates, wherever they were started.
+(add-hook 'artisan-knowledge-after-update-hook #'artisan-index-status--refresh)
+
+(defun artisan-index-status-update ()
+  "Update the index with what changed; the status follows it."
+  (interactive)
+  (artisan-index-update)
+  (artisan-index-status--refresh))
+
+(defun artisan-index-status-rebuild ()
+  "Reindex every note; the status follows it."
+  (interactive)
+  (artisan-index-rebuild)
+  (artisan-index-status--refresh))
+
 (defvar artisan-index-status-mode-map
   (let ((map (make-sparse-keymap)))
-    (define-key map "u" #'artisan-index-update)
-    (define-key map "R" #'artisan-index-rebuild)
+    (define-key map "u" #'artisan-index-status-update)
+    (define-key map "R" #'artisan-index-status-rebuild)
     map)
   "Keymap of `artisan-index-status-mode'.")
 
 (define-derived-mode artisan-index-status-mode special-mode "Artisan-Index"
   "Major mode showing the state of the notes index.
-\\[revert-buffer] refreshes, \\[artisan-index-update] updates the index,
-\\[artisan-index-rebuild] rebuilds it, \\[quit-window] quits.
+\\[revert-buffer] refreshes, \\[artisan-index-status-update] updates the index,
+\\[artisan-index-status-rebuild] rebuilds it, \\[quit-window] quits.  The
+buffer is refreshed when an update ends.
 \\{artisan-index-status-mode-map}"
   (setq-local revert-buffer-function
               (lambda (&rest _)
@@ -453,7 +574,7 @@ background instead, and the return value is nil."
 (defun artisan-index-status ()
   "Show the notes index: roots, files, documents, size, last update, skipped files."
   (interactive)
-  (let ((buffer (get-buffer-create "*artisan index*")))
+  (let ((buffer (get-buffer-create artisan-index-status--buffer)))
     (with-current-buffer buffer
       (artisan-index-status-mode)
       (let ((inhibit-read-only t))

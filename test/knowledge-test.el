@@ -265,10 +265,11 @@ Org headings start with stars, Markdown ones with hashes."
           (expect (current-column) :to-equal (plist-get hit :column))
           (expect (looking-at "willingness") :to-be-truthy)
           (kill-buffer)))
-      ;; No candidates yet (input too short): an empty list, not a base size.
-      (expect (completion-all-completions "s" #'artisan-search--table nil 1
-                                          '(metadata (category . artisan-search)))
-              :to-be nil)
+      ;; Input too short: one candidate saying so, not a result.
+      (let ((short (completion-all-completions "s" #'artisan-search--table nil 1
+                                               '(metadata (category . artisan-search)))))
+        (expect (car short) :to-match "\\`Type at least")
+        (expect (gethash (car short) artisan-search--hits) :to-be nil))
       ;; A malformed query while typing shows the problem as a candidate.
       (expect (car (artisan-search--candidates "\"open phrase"))
               :to-match "Query error: Unterminated phrase")))
@@ -517,6 +518,188 @@ Org headings start with stars, Markdown ones with hashes."
       (expect (length (artisan-search-query "heirloom")) :to-equal 1)
       (expect (plist-get (artisan-index-rebuild t) :indexed) :to-equal 2)
       (expect (length (artisan-search-query "knives")) :to-equal 1))))
+
+(describe "The search commands"
+  :var (notes data)
+  (before-each
+    (artisan-test-ensure-module)
+    (setq notes (file-name-as-directory (make-temp-file "artisan-notes-" t))
+          data (file-name-as-directory (make-temp-file "artisan-data-" t))
+          artisan-data-directory data
+          artisan-knowledge-roots (list notes)
+          artisan-knowledge-exclude nil)
+    (artisan-test-write-file
+     (expand-file-name "startup.org" notes)
+     (concat ":PROPERTIES:\n:ID: 11111111-2222-3333-4444-555555555555\n:END:\n"
+             "#+title: Start-up time\n#+filetags: :emacs:performance:\n\n"
+             "* Links\nOrg mode: see [[id:8f2c1a3e-5b1d-4c53-9a2e-0e1f6d7c9a01][the manual]] "
+             "and [[https://gnu.org][GNU]] on the editor.\n"))
+    (artisan-test-write-file
+     (expand-file-name "folded.org" notes)
+     (concat "#+STARTUP: fold\n#+title: Folded\n\n* Top\nIntro.\n** Deeper\n"
+             "*** Deepest\nThe axolotl hides here.\n"))
+    (artisan-test-write-file
+     (expand-file-name "vault.md" notes)
+     "---\ntitle: Vault\n---\n\n# Refs\n\nSee [the wombat docs](https://example.org/x) and [[Wombat care|pets.wombat]].\n")
+    (artisan-index-update t))
+  (after-each
+    (dolist (b (buffer-list))
+      (when (or (string-prefix-p "*artisan" (buffer-name b))
+                (equal (buffer-name b) "*compilation*")
+                (and (buffer-file-name b) (string-prefix-p notes (buffer-file-name b))))
+        (with-current-buffer b (set-buffer-modified-p nil))
+        (kill-buffer b)))
+    (delete-directory notes t)
+    (delete-directory data t))
+
+  (it "reruns the query on g in the results buffer, and never compiles"
+    (save-window-excursion
+      (let ((buffer (artisan-search-results "axolotl")))
+        (with-current-buffer buffer
+          (expect (buffer-string) :to-match "1 result\n")
+          (artisan-test-write-file (expand-file-name "pond.org" notes)
+                                   "#+title: Pond\n\n* Axolotl\nAn axolotl too.\n")
+          (artisan-index-update t)
+          (call-interactively (key-binding "g"))
+          (expect (buffer-string) :to-match "2 results\n")
+          (expect (buffer-string) :to-match "pond.org:3:")
+          ;; Whatever runs recompile or compile here refuses.
+          (expect (call-interactively (key-binding [remap recompile])) :not :to-throw)
+          (expect (call-interactively #'recompile) :to-throw 'user-error)
+          (expect (call-interactively #'compile) :to-throw 'user-error)
+          (expect (get-buffer "*compilation*") :to-be nil)))))
+
+  (it "reveals a result in folded Org text when next-error or RET visits it"
+    (save-window-excursion
+      (let ((buffer (artisan-search-results "axolotl"))
+            (file (expand-file-name "folded.org" notes)))
+        (with-current-buffer buffer (goto-char (point-min)))
+        (next-error 1)
+        (with-current-buffer (find-buffer-visiting file)
+          (goto-char (window-point (get-buffer-window (current-buffer))))
+          (expect (looking-at "axolotl") :to-be-truthy)
+          (expect (invisible-p (point)) :to-be nil)
+          ;; Fold it all again, and come back with RET on the result.
+          (org-overview)
+          (expect (invisible-p (point)) :to-be-truthy))
+        (with-current-buffer buffer
+          (goto-char (point-min))
+          (re-search-forward "^folded.org:")
+          (compile-goto-error))
+        (with-current-buffer (find-buffer-visiting file)
+          (expect (looking-at "axolotl") :to-be-truthy)
+          (expect (invisible-p (point)) :to-be nil)))))
+
+  (it "lets M-, return from a visit in a fresh Emacs, where xref is not loaded yet"
+    (let ((result (artisan-test-child
+                   `(progn
+                      (require 'artisan-search)
+                      (princ (format "xref-loaded=%S " (featurep 'xref)))
+                      (switch-to-buffer (get-buffer-create "start"))
+                      (artisan-search-visit
+                       (list :file ,(expand-file-name "folded.org" notes) :line 8 :column 4))
+                      (princ (format "visited=%s:%s " (buffer-name) (looking-at "axolotl")))
+                      (execute-kbd-macro (kbd "M-,"))
+                      (princ (format "back=%s" (buffer-name)))))))
+      (expect (cdr result) :to-match "xref-loaded=nil visited=folded.org:t back=start")
+      (expect (car result) :to-equal 0)))
+
+  (it "turns a malformed or empty query into a user-error saying so, and makes no buffer"
+    (dolist (q '("\"source code" "emacs OR"))
+      (let ((err (condition-case e (artisan-search-results q) (error e))))
+        (expect (car err) :to-be 'user-error)
+        (expect (cadr err) :to-match "\\`Query error: [A-Z]")
+        (expect (cadr err) :not :to-match "\\\\\"")))
+    (expect (condition-case e (artisan-search-results "\"source code") (error (cadr e)))
+            :to-equal "Query error: Unterminated phrase: a \" has no closing \"")
+    (expect (condition-case e (artisan-search-results "  ") (error e))
+            :to-equal '(user-error "Empty query: type words to search for"))
+    (expect (seq-filter (lambda (b) (string-prefix-p "*artisan-search:" (buffer-name b)))
+                        (buffer-list))
+            :to-be nil)
+    ;; The same through artisan-search, confirming the typed text.
+    (let ((artisan-search-use-consult nil))
+      (dolist (typed '("\"source code" ""))
+        (cl-letf (((symbol-function 'completing-read) (lambda (&rest _) typed)))
+          (expect (condition-case e (artisan-search) (error (car e)))
+                  :to-be 'user-error)))))
+
+  (it "says to type more while the input is too short, and refuses to search it"
+    (let ((artisan-search-min-input 2))
+      (clrhash artisan-search--hits)
+      (setq artisan-search--last nil)
+      (dolist (input '("" "s" " s "))
+        (let ((c (artisan-search--candidates input)))
+          (expect c :to-equal '("Type at least 2 characters to search the notes"))
+          (expect (get-text-property 0 'artisan-error (car c)) :to-be t)))
+      ;; Choosing that candidate says it again, instead of searching.
+      (cl-letf (((symbol-function 'completing-read)
+                 (lambda (_prompt table &rest _) (car (all-completions "s" table)))))
+        (let ((artisan-search-use-consult nil))
+          (expect (artisan-search) :to-throw 'user-error
+                  '("Type at least 2 characters to search the notes"))))))
+
+  (it "shows links as their labels and keyword lines as text in snippets, columns exact"
+    (let* ((file (expand-file-name "startup.org" notes))
+           (editor (car (artisan-search-query "editor")))
+           (perf (car (artisan-search-query "performance")))
+           (wombat (car (artisan-search-query "wombat"))))
+      (expect (plist-get editor :snippet)
+              :to-equal "Org mode: see the manual and GNU on the editor.")
+      (expect (cons (plist-get editor :line) (plist-get editor :column))
+              :to-equal (artisan-test--line-of file "editor"))
+      (expect (plist-get perf :snippet) :to-equal "tags: emacs performance")
+      (expect (cons (plist-get perf :line) (plist-get perf :column))
+              :to-equal (artisan-test--line-of file "performance"))
+      (expect (plist-get wombat :snippet) :to-equal "See the wombat docs and Wombat care.")
+      ;; The highlights are on the words shown.
+      (dolist (r (list editor perf wombat))
+        (let ((s (plist-get r :snippet)))
+          (dolist (h (plist-get r :highlights))
+            (expect (downcase (substring s (car h) (cdr h)))
+                    :to-match "\\`\\(editor\\|performance\\|wombat\\)\\'"))
+          (expect (plist-get r :highlights) :not :to-be nil)))
+      ;; The candidate reads as text too.
+      (expect (substring-no-properties (artisan-search-format perf))
+              :to-equal "Start-up time: tags: emacs performance  startup.org:5")))
+
+  (it "marks approximate matches in candidates and in the results buffer"
+    (let ((exact (artisan-search-format (car (artisan-search-query "axolotl"))))
+          (fuzzy (artisan-search-format (car (artisan-search-query "axolotk ")))))
+      (expect exact :not :to-match "≈")
+      (expect fuzzy :to-match "\\`≈ Folded")
+      (save-window-excursion
+        (with-current-buffer (artisan-search-results "axolotk ")
+          (expect (buffer-string) :to-match "1 approximate result (nothing matches exactly)")
+          (expect (buffer-string) :to-match "folded.org:8:[0-9]+: ≈ Folded")))))
+
+  (it "matches an ID by its start while it is typed"
+    (let ((r (artisan-search-query "id:11111111")))
+      (expect (length r) :to-equal 1)
+      (expect (plist-get (car r) :file) :to-equal (expand-file-name "startup.org" notes)))
+    (expect (artisan-search-query "id:11111111 ") :to-be nil)
+    (expect (length (artisan-search-query "id:11111111-2222-3333-4444-555555555555 ")) :to-equal 1))
+
+  (it "refreshes the status buffer when an update ends, and explains the file counts"
+    (save-window-excursion
+      (let ((status (artisan-index-status)))
+        (with-current-buffer status
+          (expect (buffer-string) :to-match "Files: +3\n")
+          ;; A saved note is reindexed alone: one more file than the last update counted.
+          (artisan-knowledge-reindex-file
+           (artisan-test-write-file (expand-file-name "new.org" notes) "* New\nnewt\n") t)
+          (expect (buffer-string)
+                  :to-match "Files: +4 (1 more than at the last update: notes saved since")
+          ;; u updates in the background; the buffer follows when it ends.
+          (artisan-test-write-file (expand-file-name "newer.org" notes) "* Newer\nnewt\n")
+          (let ((noninteractive nil))
+            (call-interactively (key-binding "u")))
+          (let ((deadline (+ (float-time) 20)))
+            (while (and artisan-job--running (< (float-time) deadline))
+              (accept-process-output nil 0.05)))
+          (expect (buffer-string) :to-match "Files: +5\n")
+          (expect (buffer-string) :to-match "Last update: .*, 5 notes")
+          (expect (buffer-string) :to-match "Background job: none"))))))
 
 (describe "A fresh index"
   :var (notes data)

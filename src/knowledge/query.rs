@@ -10,7 +10,8 @@
 //! ```
 //!
 //! While typing, the last word matches as a prefix (`emac` finds `emacs`)
-//! unless the query ends with a space.  A word that the analyzer splits
+//! unless the query ends with a space; so does a last `title:`, `tag:`,
+//! `path:` or `id:` value.  A word that the analyzer splits
 //! (`org-roam`) is matched as a phrase.  Unknown `field:` prefixes are plain
 //! text, so URLs and `key:value` notes stay searchable.  Malformed queries
 //! are errors that name the problem.
@@ -67,7 +68,8 @@ pub enum Atom {
     Word { text: String, prefix: bool },
     /// A quoted phrase in the default fields.
     Phrase(String),
-    /// A value in one field; `prefix` for the last word typed in a text field.
+    /// A value in one field; `prefix` for the last value typed in a text,
+    /// tag or ID field.
     Field {
         field: FieldName,
         value: String,
@@ -235,7 +237,10 @@ fn lex(input: &str) -> Result<Vec<Token>> {
             }
             let prefix = !quoted_value
                 && at_end(i)
-                && matches!(field, FieldName::Title | FieldName::Path | FieldName::Tag);
+                && matches!(
+                    field,
+                    FieldName::Title | FieldName::Path | FieldName::Tag | FieldName::Id
+                );
             tokens.push(Token::Item {
                 negated,
                 atom: Atom::Field {
@@ -362,6 +367,11 @@ mod tests {
         assert_eq!(q.required, vec![vec![f(FieldName::Tag, "coo", true)]]);
         let q = parse("tag:coo ").unwrap();
         assert_eq!(q.required, vec![vec![f(FieldName::Tag, "coo", false)]]);
+        // So do IDs.
+        let q = parse("id:8f2c").unwrap();
+        assert_eq!(q.required, vec![vec![f(FieldName::Id, "8f2c", true)]]);
+        let q = parse("id:8f2c ").unwrap();
+        assert_eq!(q.required, vec![vec![f(FieldName::Id, "8f2c", false)]]);
     }
 
     #[test]

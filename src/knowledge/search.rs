@@ -13,6 +13,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
 use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, TERMINATED};
 
+use super::parse::WikiSide;
 use super::query::{self, Atom, FieldName};
 use super::schema::{self, Fields, KIND_FILE, KIND_SECTION};
 use crate::error::{Error, Result};
@@ -522,7 +523,17 @@ impl Builder<'_> {
                 FieldName::Ext => {
                     Some(self.term(f.ext, &value.trim_start_matches('.').to_ascii_lowercase()))
                 }
-                FieldName::Id => Some(self.term(f.id, value.trim())),
+                FieldName::Id => {
+                    let id = value.trim();
+                    if *prefix && !id.is_empty() {
+                        // An ID being typed: the IDs it starts.
+                        let mut clauses = Vec::new();
+                        self.token_in_field(&mut clauses, f.id, 1.0, id, &Mode::Prefix);
+                        Some(Box::new(BooleanQuery::new(clauses)) as Box<dyn TantivyQuery>)
+                    } else {
+                        Some(self.term(f.id, id))
+                    }
+                }
             },
         };
         if !positive {
@@ -641,8 +652,9 @@ fn stored(searcher: &Searcher, f: &Fields, address: DocAddress) -> Result<Stored
 /// Where a match is: (line, column, snippet, highlights).
 type Located = (u32, u32, String, Vec<(u32, u32)>);
 
-/// Where the first match is in a body.
-fn locate(body: &str, body_line: u32, matcher: &Matcher) -> Option<Located> {
+/// Where the first match is in a body.  `markup` is how the note is
+/// written, for showing its line as text (see [`shown`]).
+fn locate(body: &str, body_line: u32, matcher: &Matcher, markup: Markup) -> Option<Located> {
     // Bound the work on huge sections: matches beyond 4 MB are not located.
     let scan = super::parse::head(body, 4 << 20);
     let keep = matcher.longest_phrase().max(1);
@@ -670,22 +682,68 @@ fn locate(body: &str, body_line: u32, matcher: &Matcher) -> Option<Located> {
     let line_end = scan[at..].find('\n').map_or(scan.len(), |i| at + i);
     let line_no = body_line + u32::try_from(scan[..line_start].matches('\n').count()).unwrap_or(0);
     let column = super::parse::char_count(&scan[line_start..at]);
-    let (snippet, highlights) = snippet(&scan[line_start..line_end], at - line_start, matcher);
+    let (snippet, highlights) = snippet(
+        &scan[line_start..line_end],
+        at - line_start,
+        matcher,
+        markup,
+    );
     Some((line_no, column, snippet, highlights))
 }
 
-/// A window of `line` around byte `at`, with the matched words' character ranges.
-fn snippet(line: &str, at: usize, matcher: &Matcher) -> (String, Vec<(u32, u32)>) {
+/// A window of `line` around byte `at`, shown as text (links as their
+/// labels, see [`shown`]), with the matched words' character ranges in it.
+fn snippet(line: &str, at: usize, matcher: &Matcher, markup: Markup) -> (String, Vec<(u32, u32)>) {
+    // Only a stretch of a long line around the match is cleaned: enough for
+    // the window, and for link targets it hides.
+    const AROUND_BEFORE: usize = 1024;
+    const AROUND_AFTER: usize = 2048;
+    let from = floor_boundary(line, at.saturating_sub(AROUND_BEFORE));
+    let to = floor_boundary(line, at.saturating_add(AROUND_AFTER).min(line.len()));
+    let region = &line[from..to];
+    let at = at - from;
+    match shown(region, markup, matcher) {
+        Some(s) => {
+            let at = s.position(at);
+            window(&s.text, at, matcher, from > 0, to < line.len())
+        }
+        None => window(region, at, matcher, from > 0, to < line.len()),
+    }
+}
+
+/// The largest character boundary of `s` at or before byte `i`.
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A window of the text `line` around byte `at`, with the matched words'
+/// character ranges; `cut_before` and `cut_after` say that `line` is
+/// itself a part of a longer line.
+fn window(
+    line: &str,
+    at: usize,
+    matcher: &Matcher,
+    cut_before: bool,
+    cut_after: bool,
+) -> (String, Vec<(u32, u32)>) {
     const BEFORE: usize = 40;
     const WIDTH: usize = 160;
+    let at = floor_boundary(line, at);
     // Window start: up to BEFORE characters before the match, at a char boundary.
     let chars_before = line[..at].chars().count();
     let skip = chars_before.saturating_sub(BEFORE);
-    let start = line.char_indices().nth(skip).map_or(0, |(i, _)| i);
     let start = if skip == 0 {
-        line.len() - line.trim_start().len()
+        if cut_before {
+            0
+        } else {
+            (line.len() - line.trim_start().len()).min(at)
+        }
     } else {
-        start
+        line.char_indices().nth(skip).map_or(0, |(i, _)| i)
     };
     let end = line[start..]
         .char_indices()
@@ -693,11 +751,11 @@ fn snippet(line: &str, at: usize, matcher: &Matcher) -> (String, Vec<(u32, u32)>
         .map_or(line.len(), |(i, _)| start + i);
     let window = &line[start..end];
     let mut text = String::new();
-    let lead = if start > 0 && skip > 0 { "…" } else { "" };
+    let lead = if skip > 0 || cut_before { "…" } else { "" };
     text.push_str(lead);
     let lead_chars = lead.chars().count() as u32;
     text.push_str(window.trim_end());
-    if end < line.len() {
+    if end < line.len() || cut_after {
         text.push('…');
     }
     let highlights = matcher
@@ -709,6 +767,330 @@ fn snippet(line: &str, at: usize, matcher: &Matcher) -> (String, Vec<(u32, u32)>
         })
         .collect();
     (text, highlights)
+}
+
+/// How a note is written, for showing its lines as text in snippets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Markup {
+    Org,
+    Markdown,
+    /// Text and code: shown as written.
+    Plain,
+}
+
+impl Markup {
+    /// The markup of the file `path`, from its extension.
+    fn of(path: &str) -> Markup {
+        match std::path::Path::new(path)
+            .extension()
+            .and_then(|e| e.to_str())
+        {
+            Some(e) if e.eq_ignore_ascii_case("org") => Markup::Org,
+            Some(e) if e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown") => {
+                Markup::Markdown
+            }
+            _ => Markup::Plain,
+        }
+    }
+}
+
+/// A line as a snippet shows it, with the way back from a byte of the line
+/// to its place in the text.
+#[derive(Debug, Default)]
+struct Shown {
+    text: String,
+    /// (byte of the line, byte of `text`, copied), in the line's order:
+    /// from that byte on, up to the next mark, the line is either copied
+    /// byte for byte, or replaced (all of it shows at the mark's place).
+    marks: Vec<(usize, usize, bool)>,
+}
+
+impl Shown {
+    /// Shows the bytes `from..to` of `line` as they are.
+    fn copy(&mut self, line: &str, from: usize, to: usize) {
+        if from < to {
+            self.marks.push((from, self.text.len(), true));
+            self.text.push_str(&line[from..to]);
+        }
+    }
+
+    /// Shows `with` in place of the line's bytes from `from` up to the next mark.
+    fn replace(&mut self, from: usize, with: &str) {
+        self.marks.push((from, self.text.len(), false));
+        self.text.push_str(with);
+    }
+
+    /// Where byte `at` of the line is in the text.
+    fn position(&self, at: usize) -> usize {
+        let i = self.marks.partition_point(|m| m.0 <= at);
+        match i.checked_sub(1).and_then(|i| self.marks.get(i)) {
+            Some(&(from, out, true)) => (out + (at - from)).min(self.text.len()),
+            Some(&(_, out, false)) => out,
+            None => 0,
+        }
+    }
+}
+
+/// `line` as a snippet shows it, or None when it shows as written: links
+/// as their labels (Org `[[target][description]]` as the description,
+/// `[[target]]` as the target; Markdown `[text](url)` as the text and
+/// `[[a|b]]` as the side that reads as prose), and Org keyword lines
+/// without their `#+` (`#+filetags: :a:b:` as `tags: a b`).  A link whose
+/// hidden target holds a match that its label does not stays as written,
+/// so that the snippet still shows why it matched.  Cheap: a line without
+/// `[` (and not an Org keyword line) is not copied at all.
+fn shown(line: &str, markup: Markup, matcher: &Matcher) -> Option<Shown> {
+    let keyword = match markup {
+        Markup::Plain => return None,
+        Markup::Org => org_keyword(line),
+        Markup::Markdown => None,
+    };
+    if keyword.is_none() && memchr::memchr(b'[', line.as_bytes()).is_none() {
+        return None;
+    }
+    let mut s = Shown::default();
+    let mut from = 0;
+    if let Some((value, name)) = keyword {
+        match name {
+            Some(name) => s.replace(0, &format!("{name}: ")),
+            None => s.replace(0, ""),
+        }
+        if name == Some("tags") {
+            // :a:b: reads as "a b".
+            let mut end = value;
+            let mut first = true;
+            let mut offset = value;
+            for part in line[value..].split(':') {
+                let start = offset + (part.len() - part.trim_start().len());
+                offset += part.len() + 1;
+                let tag = part.trim();
+                if tag.is_empty() {
+                    continue;
+                }
+                s.replace(end, if first { "" } else { " " });
+                s.copy(line, start, start + tag.len());
+                end = start + tag.len();
+                first = false;
+            }
+            s.replace(end, "");
+            return Some(s);
+        }
+        from = value;
+    }
+    let bytes = line.as_bytes();
+    // Byte ranges of the matches in the line, found when a link could hide one.
+    let mut matches: Option<Vec<(usize, usize)>> = None;
+    let mut copied = from;
+    let mut i = from;
+    while let Some(rel) = memchr::memchr(b'[', bytes.get(i..).unwrap_or_default()) {
+        let open = i + rel;
+        let Some(link) = link_at(line, open, markup) else {
+            i = open + 1;
+            continue;
+        };
+        i = link.end;
+        if let Some((a, b)) = link.hidden {
+            let ranges = matches.get_or_insert_with(|| matcher.ranges(line));
+            let overlaps = |(x, y): (usize, usize)| ranges.iter().any(|&(p, q)| p < y && q > x);
+            if overlaps((a, b)) && !overlaps(link.label) {
+                continue;
+            }
+        }
+        if link.start < copied {
+            continue;
+        }
+        s.copy(line, copied, link.start);
+        s.replace(link.start, "");
+        s.copy(line, link.label.0, link.label.1);
+        s.replace(link.label.1, "");
+        copied = link.end;
+    }
+    s.copy(line, copied, line.len());
+    Some(s)
+}
+
+/// A link in a line, as [`shown`] reads it.
+#[derive(Debug, PartialEq)]
+struct LinkSpan {
+    /// Its first byte (a Markdown image's `!`).
+    start: usize,
+    /// The byte after it.
+    end: usize,
+    /// The bytes shown in its place.
+    label: (usize, usize),
+    /// The bytes of its target, when they are not the label.
+    hidden: Option<(usize, usize)>,
+}
+
+/// The link opening at `line[open] == '['`, if there is one.
+fn link_at(line: &str, open: usize, markup: Markup) -> Option<LinkSpan> {
+    use super::parse::{head, LOOKAHEAD};
+    let trimmed = |(a, b): (usize, usize)| {
+        let s = &line[a..b];
+        let a2 = a + (s.len() - s.trim_start().len());
+        (a2, a2 + s.trim().len())
+    };
+    let rest = line.get(open..)?;
+    if let Some(after) = rest.strip_prefix("[[") {
+        let inner_start = open + 2;
+        let close = head(after, LOOKAHEAD).find("]]")?;
+        let inner_end = inner_start + close;
+        let inner = &line[inner_start..inner_end];
+        if inner.trim().is_empty() || inner.contains("[[") {
+            return None;
+        }
+        let end = inner_end + 2;
+        return Some(match markup {
+            Markup::Org => match inner.find("][") {
+                Some(sep) if !inner[sep + 2..].trim().is_empty() => LinkSpan {
+                    start: open,
+                    end,
+                    label: trimmed((inner_start + sep + 2, inner_end)),
+                    hidden: Some((inner_start, inner_start + sep)),
+                },
+                Some(sep) => LinkSpan {
+                    start: open,
+                    end,
+                    label: trimmed((inner_start, inner_start + sep)),
+                    hidden: None,
+                },
+                None => LinkSpan {
+                    start: open,
+                    end,
+                    label: trimmed((inner_start, inner_end)),
+                    hidden: None,
+                },
+            },
+            _ => {
+                let start = if open > 0 && line.as_bytes()[open - 1] == b'!' {
+                    open - 1
+                } else {
+                    open
+                };
+                match inner.split_once('|') {
+                    Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                        let sep = inner_start + a.len();
+                        let left = trimmed((inner_start, sep));
+                        let right = trimmed((sep + 1, inner_end));
+                        // Dendron writes [[label|note]], Obsidian [[note|label]]:
+                        // show the side that reads as prose.
+                        let name_like =
+                            |(x, y): (usize, usize)| WikiSide::parse(&line[x..y]).is_name_like();
+                        let (label, hidden) = if name_like(right) && !name_like(left) {
+                            (left, right)
+                        } else {
+                            (right, left)
+                        };
+                        LinkSpan {
+                            start,
+                            end,
+                            label,
+                            hidden: Some(hidden),
+                        }
+                    }
+                    _ => {
+                        let bare = inner.trim().trim_matches('|');
+                        let at = inner_start + inner.find(bare).unwrap_or(0);
+                        LinkSpan {
+                            start,
+                            end,
+                            label: (at, at + bare.len()),
+                            hidden: None,
+                        }
+                    }
+                }
+            }
+        });
+    }
+    if markup != Markup::Markdown {
+        return None;
+    }
+    // [text](url), ![alt](url): the matching ] and ).
+    let bytes = line.as_bytes();
+    let limit = (open + LOOKAHEAD).min(bytes.len());
+    let mut depth = 0usize;
+    let mut close = None;
+    for (j, &b) in bytes.iter().enumerate().take(limit).skip(open) {
+        match b {
+            b'[' => depth += 1,
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(j);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let close = close?;
+    if bytes.get(close + 1) != Some(&b'(') {
+        return None;
+    }
+    let mut parens = 0usize;
+    let mut url_end = None;
+    for (j, &b) in bytes.iter().enumerate().take(limit).skip(close + 1) {
+        match b {
+            b'(' => parens += 1,
+            b')' => {
+                parens -= 1;
+                if parens == 0 {
+                    url_end = Some(j);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let url_end = url_end?;
+    let start = if open > 0 && bytes[open - 1] == b'!' {
+        open - 1
+    } else {
+        open
+    };
+    let label = trimmed((open + 1, close));
+    let url = trimmed((close + 2, url_end));
+    Some(if label.0 == label.1 {
+        LinkSpan {
+            start,
+            end: url_end + 1,
+            label: url,
+            hidden: None,
+        }
+    } else {
+        LinkSpan {
+            start,
+            end: url_end + 1,
+            label,
+            hidden: Some(url),
+        }
+    })
+}
+
+/// An Org keyword line (`#+key: value`): the byte where its value starts,
+/// and the name it is shown with (None for the title, shown alone; tags
+/// as `tags`).
+fn org_keyword(line: &str) -> Option<(usize, Option<&str>)> {
+    let lead = line.len() - line.trim_start().len();
+    let rest = line[lead..].strip_prefix("#+")?;
+    let colon = rest.find(':')?;
+    let key = &rest[..colon];
+    if key.is_empty()
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return None;
+    }
+    let after = &rest[colon + 1..];
+    let value = lead + 2 + colon + 1 + (after.len() - after.trim_start().len());
+    let name = match key.to_ascii_lowercase().as_str() {
+        "title" => None,
+        "filetags" | "roam_tags" => Some("tags"),
+        "roam_aliases" => Some("aliases"),
+        _ => Some(key),
+    };
+    Some((value, name))
 }
 
 /// Runs `text` against the index read by `searcher`.
@@ -968,13 +1350,16 @@ fn section_at_match(
     let located = if on_heading {
         None
     } else {
-        locate(&d.body, d.body_line, matcher)
+        locate(&d.body, d.body_line, matcher, Markup::of(&d.path))
     };
     match located {
         Some(located) => section_hit(d, score, located, fuzzy),
         None => {
-            let first = d.body.lines().next().unwrap_or("").trim().to_string();
-            let snippet = super::parse::truncate_chars(&first, 160);
+            let first = d.body.lines().next().unwrap_or("");
+            let first = super::parse::head(first, 4096);
+            let shown = shown(first, Markup::of(&d.path), matcher);
+            let first = shown.as_ref().map_or(first, |s| s.text.as_str());
+            let snippet = super::parse::truncate_chars(first.trim(), 160);
             let line = d.line;
             section_hit(d, score, (line, 0, snippet, Vec::new()), fuzzy)
         }
@@ -1160,7 +1545,8 @@ fn file_hit(
         // The title line is in the preamble (#+title, a text note's first
         // line): land on the match there when it is.
         if let Some(p) = preamble(searcher, f, &d.path)? {
-            if let Some((line, column, snippet, highlights)) = locate(&p.body, p.body_line, matcher)
+            if let Some((line, column, snippet, highlights)) =
+                locate(&p.body, p.body_line, matcher, Markup::of(&p.path))
             {
                 if line == d.line {
                     return Ok(Hit {
@@ -1237,7 +1623,9 @@ fn file_hit(
         }
     }
     if let Some((_, s)) = best {
-        if let Some((line, column, snippet, highlights)) = locate(&s.body, s.body_line, matcher) {
+        if let Some((line, column, snippet, highlights)) =
+            locate(&s.body, s.body_line, matcher, Markup::of(&s.path))
+        {
             return Ok(Hit {
                 file: d.path,
                 line,
@@ -1305,8 +1693,13 @@ mod tests {
             terms: vec![("resume".into(), Mode::Exact), ("tip".into(), Mode::Prefix)],
             phrases: vec![],
         };
-        let (line, col, snip, hl) =
-            locate("title\n\n  Résumé tips from a manager", 10, &m).unwrap();
+        let (line, col, snip, hl) = locate(
+            "title\n\n  Résumé tips from a manager",
+            10,
+            &m,
+            Markup::Plain,
+        )
+        .unwrap();
         assert_eq!((line, col), (12, 2));
         assert_eq!(snip, "Résumé tips from a manager");
         assert_eq!(hl, vec![(0, 6), (7, 11)]);
@@ -1315,7 +1708,7 @@ mod tests {
             terms: vec![("needle".into(), Mode::Exact)],
             phrases: vec![],
         };
-        let (_, col, snip, hl) = locate(&long, 1, &m).unwrap();
+        let (_, col, snip, hl) = locate(&long, 1, &m, Markup::Plain).unwrap();
         assert_eq!(col, 201);
         assert!(snip.starts_with('…') && snip.ends_with('…'));
         let (a, b) = hl[0];
@@ -1325,7 +1718,7 @@ mod tests {
             .take((b - a) as usize)
             .collect();
         assert_eq!(marked, "needle");
-        assert!(locate("nothing here", 1, &m).is_none());
+        assert!(locate("nothing here", 1, &m, Markup::Plain).is_none());
     }
 
     #[test]
@@ -1338,10 +1731,142 @@ mod tests {
             ]],
         };
         let body = "code here\nblocks there\nsee code blocks below";
-        let (line, col, snip, hl) = locate(body, 1, &m).unwrap();
+        let (line, col, snip, hl) = locate(body, 1, &m, Markup::Plain).unwrap();
         assert_eq!((line, col), (3, 4));
         assert_eq!(snip, "see code blocks below");
         assert_eq!(hl, vec![(4, 8), (9, 15)]);
+    }
+
+    fn words(words: &[&str]) -> Matcher {
+        Matcher {
+            terms: words.iter().map(|w| (w.to_string(), Mode::Exact)).collect(),
+            phrases: vec![],
+        }
+    }
+
+    /// The highlighted parts of a snippet.
+    fn marked(snippet: &str, highlights: &[(u32, u32)]) -> Vec<String> {
+        highlights
+            .iter()
+            .map(|&(a, b)| {
+                snippet
+                    .chars()
+                    .skip(a as usize)
+                    .take((b - a) as usize)
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn org_links_show_as_their_descriptions_and_the_column_stays_exact() {
+        let m = words(&["editor"]);
+        let body = "* Intro\nSee [[id:8f2c1a3e-5b1d-4c53-9a2e-0e1f6d7c9a01][Emacs]], the editor, and [[https://orgmode.org][Org]] or [[file:notes.org]].";
+        let (line, col, snip, hl) = locate(body, 1, &m, Markup::Org).unwrap();
+        assert_eq!(line, 2);
+        // The column is the match's in the file, markup included.
+        let raw = body.lines().nth(1).unwrap();
+        assert_eq!(
+            col as usize,
+            raw[..raw.find("editor").unwrap()].chars().count()
+        );
+        assert_eq!(snip, "See Emacs, the editor, and Org or file:notes.org.");
+        assert_eq!(marked(&snip, &hl), vec!["editor"]);
+    }
+
+    #[test]
+    fn a_link_cut_by_the_window_does_not_leave_its_markup_behind() {
+        let m = words(&["emacs"]);
+        let line = format!(
+            "{} Org mode: [[id:8f2c1a3e-5b1d-4c53-9a2e-0e1f6d7c9a01][The editor]]. Emacs.",
+            "word ".repeat(30)
+        );
+        let (_, _, snip, hl) = locate(&line, 1, &m, Markup::Org).unwrap();
+        assert!(snip.contains("Org mode: The editor. Emacs."), "{snip}");
+        assert!(!snip.contains("id:") && !snip.contains("]]"), "{snip}");
+        assert_eq!(marked(&snip, &hl), vec!["Emacs"]);
+    }
+
+    #[test]
+    fn a_match_only_in_a_link_target_keeps_the_link_as_written() {
+        let m = words(&["gnuplot"]);
+        let (_, _, snip, hl) = locate(
+            "See [[https://gnuplot.info][the site]].",
+            1,
+            &m,
+            Markup::Org,
+        )
+        .unwrap();
+        assert_eq!(snip, "See [[https://gnuplot.info][the site]].");
+        assert_eq!(marked(&snip, &hl), vec!["gnuplot"]);
+        // Matched in the description too: the description, highlighted.
+        let m = words(&["emacs"]);
+        let (_, _, snip, hl) = locate(
+            "[[https://www.gnu.org/software/emacs/][Emacs]] rocks",
+            1,
+            &m,
+            Markup::Org,
+        )
+        .unwrap();
+        assert_eq!(snip, "Emacs rocks");
+        assert_eq!(hl, vec![(0, 5)]);
+    }
+
+    #[test]
+    fn markdown_links_and_wikilinks_show_as_their_labels() {
+        let m = words(&["circles"]);
+        let line = "Draw [packed circles](https://d3js.org) with ![a chart](img/c.png), \
+                    [[the topic|dendron.topic.links]] and [[ext.img.packed|Circles again]] or [[plain.note]].";
+        let (_, col, snip, hl) = locate(line, 1, &m, Markup::Markdown).unwrap();
+        assert_eq!(col, 13);
+        assert_eq!(
+            snip,
+            "Draw packed circles with a chart, the topic and Circles again or plain.note."
+        );
+        assert_eq!(marked(&snip, &hl), vec!["circles", "Circles"]);
+        // Org files keep Markdown-looking text, text files every bracket.
+        let (_, _, snip, _) = locate("[x](y) circles", 1, &m, Markup::Org).unwrap();
+        assert_eq!(snip, "[x](y) circles");
+        let (_, _, snip, _) = locate("if [[ -f circles ]]", 1, &m, Markup::Plain).unwrap();
+        assert_eq!(snip, "if [[ -f circles ]]");
+    }
+
+    #[test]
+    fn keyword_lines_read_as_text() {
+        let m = words(&["performance"]);
+        let (line, col, snip, hl) = locate(
+            "#+title: Start-up time\n#+filetags: :emacs:performance:\n",
+            1,
+            &m,
+            Markup::Org,
+        )
+        .unwrap();
+        assert_eq!((line, col), (2, 19));
+        assert_eq!(snip, "tags: emacs performance");
+        assert_eq!(marked(&snip, &hl), vec!["performance"]);
+        let m = words(&["startup"]);
+        let (_, _, snip, _) = locate("#+title: Startup", 1, &m, Markup::Org).unwrap();
+        assert_eq!(snip, "Startup");
+        let (_, _, snip, _) = locate("#+STARTUP: fold startup", 1, &m, Markup::Org).unwrap();
+        assert_eq!(snip, "STARTUP: fold startup");
+        let (_, _, snip, _) = locate("#+begin_src sh :dir startup", 1, &m, Markup::Org).unwrap();
+        assert_eq!(snip, "#+begin_src sh :dir startup");
+    }
+
+    #[test]
+    fn snippets_of_huge_lines_stay_small_and_whole() {
+        let m = words(&["needle"]);
+        let line = format!(
+            "{}[[a][b]] needle [[c][d]]{}",
+            "é".repeat(5000),
+            " x".repeat(5000)
+        );
+        let (_, col, snip, hl) = locate(&line, 1, &m, Markup::Org).unwrap();
+        assert_eq!(col, 5009);
+        assert!(snip.starts_with('…') && snip.ends_with('…'));
+        assert!(snip.chars().count() <= 162, "{}", snip.chars().count());
+        assert!(snip.contains("b needle d"), "{snip}");
+        assert_eq!(marked(&snip, &hl), vec!["needle"]);
     }
 
     #[test]
