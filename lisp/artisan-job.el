@@ -110,7 +110,9 @@ Its progress message ends with \"done\" only when the job succeeded."
       (error
        (if-let ((on-error (plist-get job :on-error)))
            (artisan-job--call on-error err)
-         (message "%s failed: %s" description (error-message-string err)))))))
+         (message "%s failed: %s" description (error-message-string err)))))
+    (when-let ((finally (plist-get job :finally)))
+      (artisan-job--call finally nil))))
 
 (defun artisan-job--poll (job)
   "Poll JOB (a plist of `artisan-job--running') from its timer."
@@ -122,12 +124,14 @@ Its progress message ends with \"done\" only when the job succeeded."
           (artisan-job--report job state))
       (artisan-job--finish job))))
 
-(cl-defun artisan-job-start (handle description &key on-done on-error quiet
-                                    (items "items"))
+(cl-defun artisan-job-start (handle description &key on-done on-error finally
+                                    quiet (items "items"))
   "Follow the native job HANDLE in the background.
 DESCRIPTION names it in messages.  When it finishes, call ON-DONE
 with its result, or ON-ERROR with the error (by default the error
-is shown as a message); a cancelled job calls neither.  The
+is shown as a message); a cancelled job calls neither.  FINALLY,
+a function of one ignored argument, is called last whatever the
+outcome, cancelled included: the place to forget the job.  The
 callbacks run from a timer: they may display buffers, but the
 selected window is restored after them.  With QUIET, show no
 progress.  ITEMS names the job's work items in the progress
@@ -135,7 +139,8 @@ message, as in \"indexing (120 items)\"; nil shows no count (when
 DESCRIPTION already says it).  Return the job's plist, which
 `artisan-job-cancel' accepts."
   (let ((job (list :handle handle :description description
-                   :on-done on-done :on-error on-error :quiet quiet
+                   :on-done on-done :on-error on-error :finally finally
+                   :quiet quiet
                    :items items)))
     (push job artisan-job--running)
     (plist-put job :timer

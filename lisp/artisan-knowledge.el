@@ -244,13 +244,13 @@ and return the job."
             (artisan-job-start
              handle description
              :on-done (lambda (stats)
-                        (setq artisan-knowledge--update-job nil)
-                        (message "%s: %s" description (artisan-knowledge--summary stats))
-                        (run-hooks 'artisan-knowledge-after-update-hook))
+                        (message "%s: %s" description (artisan-knowledge--summary stats)))
              :on-error (lambda (err)
-                         (setq artisan-knowledge--update-job nil)
-                         (message "%s failed: %s" description (error-message-string err))
-                         (run-hooks 'artisan-knowledge-after-update-hook)))))))
+                         (message "%s failed: %s" description (error-message-string err)))
+             ;; Also when cancelled: the index is then as it was before.
+             :finally (lambda (_)
+                        (setq artisan-knowledge--update-job nil)
+                        (run-hooks 'artisan-knowledge-after-update-hook)))))))
 
 ;;;###autoload
 (defun artisan-index-update (&optional wait)
@@ -398,10 +398,9 @@ runs in the background, quietly."
                (let ((index (artisan-knowledge-index)))
                  (artisan--index-update index 'changed nil))
                "Refreshing the notes index" :quiet t
-               :on-done (lambda (_)
-                          (setq artisan-knowledge--update-job nil)
-                          (run-hooks 'artisan-knowledge-after-update-hook))
-               :on-error (lambda (_) (setq artisan-knowledge--update-job nil))))
+               :on-done (lambda (_) (run-hooks 'artisan-knowledge-after-update-hook))
+               :on-error #'ignore
+               :finally (lambda (_) (setq artisan-knowledge--update-job nil))))
       (error nil))))
 
 ;;;###autoload

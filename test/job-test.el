@@ -153,6 +153,20 @@
       (expect (artisan-test--spin-until (lambda () (null artisan-job--running)))
               :to-be-truthy)
       (expect called :to-be nil)
-      (expect (plist-get (artisan--job-poll handle) :state) :to-be 'cancelled))))
+      (expect (plist-get (artisan--job-poll handle) :state) :to-be 'cancelled)))
+
+  (it "calls the final callback whatever the outcome, cancelled included"
+    (let ((ends nil))
+      (artisan-job-start (artisan--test-job 1 1 nil) "Quick"
+                         :on-done #'ignore :finally (lambda (_) (push 'done ends)))
+      (artisan-job-start (artisan--test-job 1 1 t) "Failing"
+                         :on-error #'ignore :finally (lambda (_) (push 'failed ends)))
+      (artisan-test--spin-until (lambda () (= (length ends) 2)))
+      (artisan-job-start (artisan--test-job 100000 1 nil) "Long"
+                         :finally (lambda (_) (push 'cancelled ends)))
+      (artisan-cancel-jobs)
+      (artisan-test--spin-until (lambda () (memq 'cancelled ends)))
+      (expect (sort (mapcar #'symbol-name ends) #'string<)
+              :to-equal '("cancelled" "done" "failed")))))
 
 ;;; job-test.el ends here

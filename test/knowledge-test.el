@@ -320,6 +320,21 @@ Org headings start with stars, Markdown ones with hashes."
       (expect (length r) :to-equal 1)
       (expect (plist-get (car r) :file) :to-match "ob-doc-gnuplot\\.org\\'")))
 
+  (artisan-test--corpus-it "forgets a background update that was cancelled"
+    (let ((hook-ran nil))
+      (let ((noninteractive nil)
+            (artisan-knowledge-after-update-hook (list (lambda () (setq hook-ran t)))))
+        (artisan-index-rebuild)
+        (expect artisan-knowledge--update-job :to-be-truthy)
+        (artisan-cancel-jobs)
+        (let ((deadline (+ (float-time) 30)))
+          (while (and artisan-job--running (< (float-time) deadline))
+            (accept-process-output nil 0.05))))
+      ;; Searches and idle refreshes do not wait for a job that is gone.
+      (expect artisan-knowledge--update-job :to-be nil)
+      (expect hook-ran :to-be t)
+      (expect (length (artisan-search-query "willingness")) :to-equal 1)))
+
   (artisan-test--corpus-it "reports the index's status"
     (save-window-excursion
       (with-current-buffer (artisan-index-status)
