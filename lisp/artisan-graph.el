@@ -62,19 +62,28 @@
 (declare-function artisan--graph-backlinks "artisan-dyn")
 (declare-function artisan--graph-report "artisan-dyn")
 (declare-function artisan--graph-export "artisan-dyn")
+(declare-function artisan--graph-anchor "artisan-dyn")
+(declare-function artisan--graph-line-kinds "artisan-dyn")
+(declare-function artisan--graph-note-formats "artisan-dyn")
 (declare-function org-entry-get "org")
 (declare-function org-reveal "org")
 (declare-function org-link-make-string "ol")
 (declare-function outline-show-entry "outline")
+(declare-function browse-url-file-url "browse-url")
+(defvar browse-url-default-handlers)
 
 (defgroup artisan-graph nil
   "The link graph of notes."
   :group 'artisan
   :prefix "artisan-graph-")
 
-(defcustom artisan-graph-new-note-format 'org
-  "Format of notes created by `artisan-find-node' and `artisan-insert-link'."
-  :type '(choice (const :tag "Org (property drawer with :ID:, #+title)" org)
+(defcustom artisan-graph-new-note-format 'auto
+  "Format of notes created by `artisan-find-node' and `artisan-insert-link'.
+`auto' follows the collection: the format most notes in the new
+note's directory have (or, when it has none, most notes under the
+roots), Org on a tie."
+  :type '(choice (const :tag "Like the other notes there" auto)
+                 (const :tag "Org (property drawer with :ID:, #+title)" org)
                  (const :tag "Markdown (front matter with id and title)" markdown))
   :group 'artisan-graph)
 
@@ -92,18 +101,35 @@ The name has no directory and no extension."
                  function)
   :group 'artisan-graph)
 
-(defcustom artisan-graph-markdown-link-style 'wikilink
+(defcustom artisan-graph-markdown-link-style 'auto
   "How `artisan-insert-link' writes links in Markdown buffers.
 `wikilink' writes [[name|Label]] (Obsidian, Foam), `dendron'
-writes [[Label|name]], and `markdown' writes [Label](path.md)."
-  :type '(choice (const :tag "[[name|Label]]" wikilink)
+writes [[Label|name]] with slug anchors ([[Label|name#a-heading]]),
+and `markdown' writes [Label](path.md).  `auto' writes what the
+collection's own two-sided wikilinks show it uses (see
+`artisan-graph-label-first-p'): `dendron' or `wikilink'."
+  :type '(choice (const :tag "As the collection writes them" auto)
+                 (const :tag "[[name|Label]]" wikilink)
                  (const :tag "[[Label|name]] (Dendron)" dendron)
                  (const :tag "[Label](relative/path.md)" markdown))
   :group 'artisan-graph)
 
+(defcustom artisan-graph-export-directory "~/"
+  "Directory that `artisan-graph-export' proposes to write to."
+  :type 'directory
+  :group 'artisan-graph)
+
 (defcustom artisan-backlinks-window-width 0.33
-  "Width of the backlinks side window, as a fraction of the frame or columns."
+  "Width of the backlinks side window, as a fraction of the frame or columns.
+It is at least `artisan-backlinks-window-min-width' columns, as
+long as that leaves as many to the other windows."
   :type 'number
+  :group 'artisan-graph)
+
+(defcustom artisan-backlinks-window-min-width 40
+  "Fewest columns of the backlinks side window.
+See `artisan-backlinks-window-width'."
+  :type 'natnum
   :group 'artisan-graph)
 
 (defcustom artisan-backlinks-window-side 'right
@@ -250,7 +276,14 @@ the enclosing node) and :file-title (the title of its note)."
 
 ;;;###autoload
 (defun artisan-backlinks (&optional node display)
-  "Return the backlinks of NODE: every link pointing at it.
+  "Show the backlinks of the node at point; from Lisp, return those of NODE.
+Interactively (DISPLAY non-nil), show them in a side window with
+their contexts and the unlinked mentions of the node (see
+`artisan-backlinks-buffer-mode'); `artisan-backlinks-mode' keeps
+that window following point.
+
+From Lisp, return every link pointing at NODE (and show them too
+when DISPLAY is non-nil).
 NODE is an ID (the links to that node) or a note's file name (the
 links to the note or to any heading with an ID in it); nil means
 the node at point.  Each backlink is a plist (:file :line :column
@@ -258,12 +291,7 @@ the node at point.  Each backlink is a plist (:file :line :column
 the file, line and column of the link, the title, key, ID and
 outline of the node it is in and the title of that note, the
 paragraph or list item around it, its kind (`id', `file', `roam',
-`wiki' or `relative'), and the key of the node it points at.
-
-Interactively (DISPLAY non-nil), show them in a side window with
-their contexts and the unlinked mentions of the node (see
-`artisan-backlinks-buffer-mode'); `artisan-backlinks-mode' keeps
-that window following point."
+`wiki' or `relative'), and the key of the node it points at."
   (interactive (list nil t))
   (let* ((key (if node (artisan-graph--key node) (artisan-graph-node-at-point))))
     (unless key
@@ -274,6 +302,13 @@ that window following point."
         (progn (artisan-backlinks--show key) (artisan-backlinks key))
       (let ((index (artisan-graph-index)))
         (artisan--graph-backlinks index key)))))
+
+(defun artisan-graph-label-first-p ()
+  "Return non-nil if the notes write wikilinks as [[label|note]].
+That is Dendron's order; Obsidian and Foam write [[note|label]].
+The collection's own two-sided wikilinks tell, by a vote of those
+with one side naming a note file exactly (nil on a tie)."
+  (plist-get (artisan--graph-stats (artisan-graph-index)) :label-first))
 
 ;;;###autoload
 (defun artisan-graph-export (format file &optional node depth)
@@ -290,12 +325,14 @@ context}], \"dead\": [...]}; see the README.  Interactively, ask
 for the format and file; with a prefix argument, export the
 neighbourhood of the node at point."
   (interactive
-   (let* ((format (intern (completing-read "Export format: " '("dot" "json") nil t
-                                           nil nil "dot")))
+   (let* ((format (intern (completing-read (format-prompt "Export format" "dot")
+                                           '("dot" "json") nil t nil nil "dot")))
           (node (and current-prefix-arg (artisan-graph-node-at-point)))
           (depth (and node (read-number "Depth: " artisan-graph-view-depth)))
+          (dir (file-name-as-directory (expand-file-name artisan-graph-export-directory)))
+          (name (concat "graph." (symbol-name format)))
           (file (read-file-name (format "Write the %s to: " (upcase (symbol-name format)))
-                                nil nil nil (concat "graph." (symbol-name format)))))
+                                dir (expand-file-name name dir) nil name)))
      (list format file node depth)))
   (let ((format (if (symbolp format) (symbol-name format) format)))
     (unless (member format '("dot" "json"))
@@ -313,9 +350,17 @@ neighbourhood of the node at point."
                                           (and node (artisan-graph--key node))
                                           depth)))
       (when (called-interactively-p 'interactive)
-        (message "Wrote %d nodes and %d links to %s"
-                 (plist-get result :nodes) (plist-get result :edges) file))
+        (message "Wrote %s to %s" (artisan-graph--counts result) file))
       result)))
+
+(defun artisan-graph--counts (counts)
+  "Return the nodes, links and dead links of COUNTS as words.
+COUNTS is a plist with :nodes, :edges (links that resolve) and
+:dead (a number or a list)."
+  (let ((dead (plist-get counts :dead)))
+    (format "%d nodes, %d links + %d dead"
+            (plist-get counts :nodes) (plist-get counts :edges)
+            (if (listp dead) (length dead) dead))))
 
 ;;;; The node at point
 
@@ -432,21 +477,49 @@ shown beside them.  Return (node . KEY) for a chosen node, or
          (input (completing-read prompt collection nil nil initial
                                  'artisan-graph-node-history))
          (key (or (gethash input table)
-                  (artisan-graph--candidate-for-title input alist))))
+                  (artisan-graph--choose-among
+                   prompt (artisan-graph--candidates-for-title input alist) affix))))
     (cond (key (cons 'node key))
           ((string-blank-p input) (user-error "No node chosen"))
           (t (cons 'new (string-trim input))))))
 
-(defun artisan-graph--candidate-for-title (input alist)
-  "Return the key of the node whose candidate is INPUT and tags, if any.
+(defun artisan-graph--candidates-for-title (input alist)
+  "Return the candidates that are INPUT with tags, one per node, from ALIST.
 ALIST holds the candidates and their keys.  So typing a title
 exactly, without its tags, picks its node rather than creating
-another."
+another; several nodes of that title are all returned."
   (let ((re (concat "\\`" (regexp-quote (string-trim input))
                     "\\(?: #[^ \t]+\\)*\\(?: · .*\\)?\\'"))
-        (case-fold-search t))
-    (and (not (string-blank-p input))
-         (cdr (seq-find (lambda (c) (string-match-p re (car c))) alist)))))
+        (case-fold-search t)
+        (seen nil)
+        (out nil))
+    (unless (string-blank-p input)
+      (dolist (c alist)
+        (when (and (string-match-p re (car c)) (not (member (cdr c) seen)))
+          (push (cdr c) seen)
+          (push c out))))
+    (nreverse out)))
+
+(defun artisan-graph--choose-among (prompt matches affix)
+  "Return the key of the node meant: with PROMPT, ask which of MATCHES.
+MATCHES are candidates and keys; asking is only needed when there
+are several (nil when there are none).  They are shown through
+the affixation function AFFIX, with their notes and folders."
+  (if (cdr matches)
+      (let* ((names (mapcar #'car matches))
+             (choice (completing-read
+                      (concat (string-remove-suffix ": " prompt)
+                              (format " (%d nodes have that title): " (length matches)))
+                      (lambda (string pred action)
+                        (if (eq action 'metadata)
+                            `(metadata (category . artisan-node)
+                                       (affixation-function . ,affix)
+                                       (display-sort-function . identity))
+                          (complete-with-action action names string pred)))
+                      nil t)))
+        (or (cdr (assoc choice matches))
+            (user-error "No node chosen")))
+    (cdar matches)))
 
 ;;;; Visiting
 
@@ -545,16 +618,32 @@ set `artisan-graph-new-note-directory' to a directory under them"
                   (mapconcat #'abbreviate-file-name roots ", ")))
     dir))
 
+(defun artisan-graph--new-note-format (dir)
+  "Return the format of a new note in DIR: `org' or `markdown'.
+That is `artisan-graph-new-note-format', with `auto' read as the
+format most notes in DIR (and below) have, else most notes under
+the roots, Org on a tie."
+  (if (memq artisan-graph-new-note-format '(org markdown))
+      artisan-graph-new-note-format
+    (let* ((index (artisan-graph-index))
+           (count (lambda (where)
+                    (let ((c (artisan--graph-note-formats index where)))
+                      (cons (plist-get c :org) (plist-get c :markdown)))))
+           (here (funcall count (expand-file-name dir)))
+           (counts (if (> (+ (car here) (cdr here)) 0) here (funcall count nil))))
+      (if (> (cdr counts) (car counts)) 'markdown 'org))))
+
 (defun artisan-graph-create-note (title &optional visit)
   "Create a note titled TITLE with a fresh ID, index it and return its plist.
 It goes to `artisan-graph-new-note-directory' (by default the
 first note root), named by `artisan-graph-new-note-file-name-function',
-as Org or Markdown according to `artisan-graph-new-note-format'.
+as Org or Markdown according to `artisan-graph-new-note-format'
+\(by default, like most notes there).
 With VISIT, visit it with point after the title."
   (cl-check-type title string)
   (when (string-blank-p title) (user-error "A note needs a title"))
   (let* ((dir (artisan-graph--new-note-directory))
-         (markdown (eq artisan-graph-new-note-format 'markdown))
+         (markdown (eq (artisan-graph--new-note-format dir) 'markdown))
          (ext (if markdown ".md" ".org"))
          (base (funcall artisan-graph-new-note-file-name-function title))
          (file (expand-file-name (concat base ext) dir))
@@ -613,22 +702,44 @@ OTHER-WINDOW (a prefix argument), visit in another window."
            (member (downcase (or (file-name-extension buffer-file-name) ""))
                    '("md" "markdown" "mdown" "mkd" "mdx")))))
 
+(defun artisan-graph--markdown-link-style ()
+  "Return the link style `artisan-insert-link' uses in Markdown buffers.
+That is `artisan-graph-markdown-link-style', with `auto' read as
+`dendron' when the collection writes [[label|note]] (see
+`artisan-graph-label-first-p'), else `wikilink'."
+  (if (eq artisan-graph-markdown-link-style 'auto)
+      (if (artisan-graph-label-first-p) 'dendron 'wikilink)
+    artisan-graph-markdown-link-style))
+
+(defun artisan-graph--anchor (heading style)
+  "Return the #anchor naming HEADING in a wikilink of STYLE.
+Dendron's style uses the heading's slug (\"Plan [draft]\" ->
+\"plan-draft\"); the others its text, unless the text holds
+characters that would end or split the link, then the slug too.
+Links resolve by either."
+  (if (or (eq style 'dendron) (string-match-p "[][|#^\n]" heading))
+      (artisan--graph-anchor heading)
+    heading))
+
 (defun artisan-graph-link-string (node &optional label)
   "Return the markup of a link to NODE (a plist) for the current buffer.
 LABEL is the text shown (default: the node's title).  Org buffers
 \(and others) get [[id:ID][Label]], or a relative file: link for
 notes without an ID and for notes Org cannot follow an id: link
-to (Markdown, text); Markdown buffers get a link in
-`artisan-graph-markdown-link-style', a heading as [[note#Heading]]."
+to (Markdown, text); Markdown buffers get a link in the style
+`artisan-graph-markdown-link-style' says, a heading as
+[[note#Heading]] (or [[note#heading-slug]], see `artisan-graph--anchor')."
   (let* ((label (artisan-graph--label (or label (plist-get node :title))))
          (file (plist-get node :file))
          (here (file-name-directory (or buffer-file-name default-directory)))
          (stem (file-name-sans-extension (file-name-nondirectory file)))
+         (markdown (artisan-graph--markdown-buffer-p))
+         (style (and markdown (artisan-graph--markdown-link-style)))
          (name (if (> (plist-get node :level) 0)
-                   (concat stem "#" (plist-get node :title))
+                   (concat stem "#" (artisan-graph--anchor (plist-get node :title) style))
                  stem)))
-    (if (artisan-graph--markdown-buffer-p)
-        (pcase artisan-graph-markdown-link-style
+    (if markdown
+        (pcase style
           ('markdown (format "[%s](%s)" label
                              (replace-regexp-in-string " " "%20" (file-relative-name file here))))
           ('dendron (if (string= label name) (format "[[%s]]" name)
@@ -692,7 +803,10 @@ created (and indexed) first, as by `artisan-find-node'."
 between entries, \\[revert-buffer] refreshes, \\[quit-window] quits.
 \\{artisan-graph-list-mode-map}"
   (setq-local revert-buffer-function #'artisan-graph--revert)
+  ;; Wrap long contexts at word boundaries, also in narrow side windows
+  ;; (which `truncate-partial-width-windows' would otherwise truncate).
   (setq-local truncate-lines nil)
+  (setq-local truncate-partial-width-windows nil)
   (setq-local word-wrap t))
 
 (defun artisan-graph--revert (&rest _)
@@ -777,9 +891,31 @@ non-nil, follows indented."
   (interactive "p")
   (artisan-graph-list-next (- (or n 1))))
 
+(defun artisan-graph--name-like-p (side)
+  "Return non-nil if the wikilink SIDE looks like a note's name, not prose.
+That is a side written with dendron://, holding a /, or dotted
+without spaces (dendron.topic.links, note.md), as the resolver
+reads it."
+  (or (string-prefix-p "dendron://" side)
+      (string-match-p "/" side)
+      (and (string-match-p "\\." side) (not (string-match-p "[[:space:]]" side)))))
+
+(defun artisan-graph--wiki-label (a b label-first)
+  "Return the side of the wikilink [[A|B]] that is its label.
+The side that is prose when the other looks like a note's
+name; else A with LABEL-FIRST (Dendron), B without (Obsidian)."
+  (let ((a-name (artisan-graph--name-like-p a))
+        (b-name (artisan-graph--name-like-p b)))
+    (cond ((and a-name (not b-name)) b)
+          ((and b-name (not a-name)) a)
+          (label-first a)
+          (t b))))
+
 (defun artisan-graph--pretty-context (context &optional label-first)
   "Return CONTEXT with link markup shown as the links' labels, in a face.
-With LABEL-FIRST, [[a|b]] shows a (Dendron), else b (Obsidian)."
+A wikilink [[a|b]] shows its prose side when the other names a
+note (dendron.topic.x); when both or neither do, with LABEL-FIRST
+a (Dendron), else b (Obsidian)."
   (let ((s context) (out "") (start 0))
     (while (string-match
             (concat "\\[\\[\\([^]\n]+\\)\\]\\[\\([^]\n]+\\)\\]\\]" ; [[target][label]]
@@ -788,7 +924,9 @@ With LABEL-FIRST, [[a|b]] shows a (Dendron), else b (Obsidian)."
                     "\\|\\[\\([^]\n]+\\)\\]([^)\n]+)")              ; [label](target)
             s start)
       (let ((shown (or (match-string 2 s)
-                       (match-string (if label-first 3 4) s)
+                       (and (match-string 3 s)
+                            (artisan-graph--wiki-label (match-string 3 s) (match-string 4 s)
+                                                       label-first))
                        ;; [[roam:Title]] shows the title; [[|note]] the note.
                        (and (match-string 5 s)
                             (replace-regexp-in-string "\\`\\(?:roam:\\||\\)" ""
@@ -854,27 +992,68 @@ They are places in other notes whose text mentions the node's
 title or an alias without linking to it: plists (:file :line
 :column :title :snippet :term).  Notes that already link to it
 \(per BACKLINKS, by default its backlinks) are left out, as is
-the node's own note."
+the node's own note, and so are mentions where a link could not
+be written: in code, comments, front matter and headings (see
+`artisan-graph--line-kinds')."
   (let* ((terms (seq-filter (lambda (s) (>= (length (string-trim s)) 3))
                             (cons (plist-get node :title) (plist-get node :aliases))))
          (backlinks (or backlinks (artisan-backlinks (plist-get node :key))))
          (linked (cons (plist-get node :file)
                        (mapcar (lambda (b) (plist-get b :file)) backlinks)))
+         (notes (make-hash-table :test #'equal))
          (out nil))
     (when terms
       (dolist (hit (condition-case nil
                        (artisan-knowledge-search (artisan-backlinks--query terms)
                                                  (* 2 artisan-backlinks-unlinked-limit) 3)
                      (artisan-query-error nil)))
-        (let ((file (plist-get hit :file)))
-          (unless (member file linked)
-            (let ((term (artisan-backlinks--mention-term (plist-get hit :snippet) terms)))
-              (when term
-                (push (list :file file :line (plist-get hit :line)
-                            :column (plist-get hit :column) :title (plist-get hit :title)
-                            :snippet (plist-get hit :snippet) :term term)
-                      out)))))))
+        (let* ((file (plist-get hit :file))
+               (note (and (not (member file linked))
+                          (let ((n (gethash file notes 'unknown)))
+                            (if (eq n 'unknown)
+                                (puthash file (ignore-errors (artisan-graph--note-lines file))
+                                         notes)
+                              n))))
+               (place (and note (artisan-graph--mention-place note (plist-get hit :line) terms))))
+          (when (and place
+                     (not (seq-find (lambda (m) (and (equal (plist-get m :file) file)
+                                                     (eql (plist-get m :line) (nth 0 place))))
+                                    out)))
+            (push (list :file file :line (nth 0 place) :column (nth 1 place)
+                        :title (plist-get hit :title) :snippet (nth 3 place)
+                        :term (nth 2 place))
+                  out)))))
     (seq-take (nreverse out) artisan-backlinks-unlinked-limit)))
+
+(defun artisan-graph--note-lines (file)
+  "Return (KINDS . LINES) for the note FILE on disk.
+KINDS is what each line is (see `artisan-graph--line-kinds'),
+LINES a vector of the lines' text."
+  (let ((text (with-temp-buffer
+                (insert-file-contents file)
+                (buffer-string))))
+    (cons (artisan--graph-line-kinds text (or (file-name-extension file) ""))
+          (vconcat (split-string text "\n")))))
+
+(defun artisan-graph--mention-place (note line terms)
+  "Return where NOTE mentions a term, from LINE to the section's end.
+NOTE is (KINDS . LINES) from `artisan-graph--note-lines', the
+terms are TERMS.  Only prose lines count, and there only text
+outside links and code.  Return (LINE COLUMN TERM TEXT) for the
+first such mention, or nil."
+  (let ((kinds (car note)) (lines (cdr note)) (n line) (found nil)
+        (case-fold-search t))
+    (while (and (not found) (natnump n) (<= 1 n (min (length kinds) (length lines)))
+                (or (= n line) (not (eq (aref kinds (1- n)) ?h))))
+      (when (eq (aref kinds (1- n)) ?p)
+        (let* ((text (aref lines (1- n)))
+               (term (artisan-backlinks--mention-term text terms)))
+          (when term
+            (setq found (list n (car (artisan-graph--free-match
+                                      (artisan-backlinks--term-regexp term) text))
+                              term text)))))
+      (setq n (1+ n)))
+    found))
 
 (defconst artisan-graph--protected-regexps
   '("\\[\\[[^]\n]*\\]\\(?:\\[[^]\n]*\\]\\)?\\]"        ; [[a][b]], [[a]], [[a|b]]
@@ -917,26 +1096,29 @@ Mentions inside links and code do not count."
                   (and re (artisan-graph--free-match re snippet))))
               (sort (copy-sequence terms) (lambda (a b) (> (length a) (length b)))))))
 
-(defun artisan-graph--in-code-block-p ()
-  "Return non-nil if point is in a code block, comment or example.
-Org: src, example, export and comment blocks, fixed-width and
-comment lines; Markdown: fenced code and indented code blocks."
-  (save-excursion
-    (let ((line (buffer-substring-no-properties (line-beginning-position)
-                                                (line-end-position))))
-      (if (derived-mode-p 'org-mode)
-          (or (string-match-p "\\`[ \t]*\\(?:#\\(?: \\|\\'\\)\\|: \\|:\\'\\)" line)
-              (and (fboundp 'org-in-block-p)
-                   (org-in-block-p '("src" "example" "export" "comment"))))
-        (or (and (string-match-p "\\`\\(?: \\{4\\}\\|\\t\\)" line)
-                 (save-excursion
-                   (forward-line -1)
-                   (looking-at-p "[ \t]*$")))
-            (let ((fences 0) (pos (line-beginning-position)))
-              (goto-char (point-min))
-              (while (re-search-forward "^ \\{0,3\\}\\(?:```\\|~~~\\)" pos t)
-                (setq fences (1+ fences)))
-              (cl-oddp fences)))))))
+(defun artisan-graph--line-kinds (file &optional buffer)
+  "Return what each line of the note FILE is to the link parser, as a string.
+Character N tells about line N+1: ?p prose, where a link is read
+as one; ?h a heading line; ?x code, a comment, front matter, a
+drawer or a keyword line, where no link is read.  The parser that
+indexes the notes decides, so a mention is turned into a link
+only where the graph will see it.  The text is BUFFER's (all of
+it) when given, else FILE's on disk."
+  (let ((text (if buffer
+                  (with-current-buffer buffer
+                    (save-restriction
+                      (widen)
+                      (buffer-substring-no-properties (point-min) (point-max))))
+                (with-temp-buffer
+                  (insert-file-contents file)
+                  (buffer-string)))))
+    (artisan--graph-line-kinds text (or (file-name-extension file) ""))))
+
+(defun artisan-graph--prose-line-p (kinds line)
+  "Return non-nil if KINDS, a line kinds string, says LINE (1-based) is prose.
+See `artisan-graph--line-kinds'."
+  (and (stringp kinds) (natnump line) (<= 1 line (length kinds))
+       (eq (aref kinds (1- line)) ?p)))
 
 (defun artisan-backlinks--fill (key)
   "Fill the current buffer with the backlinks and mentions of the node KEY."
@@ -1002,13 +1184,56 @@ comment lines; Markdown: fenced code and indented code blocks."
       (unless (derived-mode-p 'artisan-backlinks-buffer-mode)
         (artisan-backlinks-buffer-mode))
       (artisan-backlinks--fill key))
-    (display-buffer-in-side-window
-     buffer `((side . ,artisan-backlinks-window-side)
-              (slot . 0)
-              (window-width . ,artisan-backlinks-window-width)
-              (window-height . 0.3)
-              (preserve-size . (t . nil))))
+    (let ((window (display-buffer-in-side-window
+                   buffer `((side . ,artisan-backlinks-window-side)
+                            (slot . 0)
+                            (window-width . ,(artisan-backlinks--width (selected-frame)))
+                            (window-height . 0.3)
+                            (preserve-size . (t . nil))))))
+      (when (and window (not (window-parameter window 'artisan-backlinks-frame-width)))
+        (artisan-backlinks--fit window)))
+    (add-hook 'window-size-change-functions #'artisan-backlinks--frame-resized)
     buffer))
+
+(defun artisan-backlinks--width (frame)
+  "Return the columns the backlinks window should have in FRAME.
+See `artisan-backlinks-window-width' and
+`artisan-backlinks-window-min-width'."
+  (let* ((columns (frame-width frame))
+         (wanted (if (floatp artisan-backlinks-window-width)
+                     (round (* artisan-backlinks-window-width columns))
+                   artisan-backlinks-window-width))
+         (least artisan-backlinks-window-min-width))
+    (max 10 (min (max wanted least) (- columns least)))))
+
+(defun artisan-backlinks--fit (window)
+  "Give the backlinks side WINDOW the width its frame calls for.
+Only left and right side windows are fitted; the frame's width
+is remembered, so a later resize of the frame fits it again but
+a width the user chose stays while the frame keeps its size."
+  (when (and (window-live-p window)
+             (memq (window-parameter window 'window-side) '(left right)))
+    (let* ((frame (window-frame window))
+           (delta (- (artisan-backlinks--width frame) (window-total-width window))))
+      (set-window-parameter window 'artisan-backlinks-frame-width (frame-width frame))
+      (unless (zerop delta)
+        (ignore-errors
+          (window-preserve-size window t nil)
+          (window-resize window delta t t)
+          (window-preserve-size window t t))))))
+
+(defun artisan-backlinks--frame-resized (frame)
+  "Fit the backlinks window of FRAME to the frame's new width.
+Called from `window-size-change-functions'; removes itself when
+no backlinks window is left."
+  (let ((buffer (get-buffer artisan-backlinks-buffer-name)))
+    (if (not (and buffer (get-buffer-window buffer t)))
+        (remove-hook 'window-size-change-functions #'artisan-backlinks--frame-resized)
+      (let ((window (get-buffer-window buffer frame)))
+        (when (and window
+                   (not (eql (window-parameter window 'artisan-backlinks-frame-width)
+                             (frame-width frame))))
+          (artisan-backlinks--fit window))))))
 
 (defun artisan-backlinks-quit ()
   "Quit the backlinks window, and stop `artisan-backlinks-mode' following point."
@@ -1034,20 +1259,23 @@ reindexed when it had no other unsaved changes."
             (widen)
             (goto-char (point-min))
             (forward-line (1- (plist-get mention :line)))
-            (let ((case-fold-search t) (place nil))
-              ;; The mention's line or the next, outside links and code.
+            (let ((case-fold-search t) (place nil)
+                  (kinds (artisan-graph--line-kinds file (current-buffer))))
+              ;; The mention's line or the next, in prose (not code,
+              ;; comments or headings), outside links and code spans.
               (dotimes (_ 2)
                 (unless place
                   (let ((m (and regexp
+                                (artisan-graph--prose-line-p kinds (line-number-at-pos))
                                 (artisan-graph--free-match
                                  regexp (buffer-substring-no-properties
                                          (line-beginning-position) (line-end-position))))))
-                    (if (and m (not (artisan-graph--in-code-block-p)))
+                    (if m
                         (setq place (cons (+ (line-beginning-position) (car m))
                                           (+ (line-beginning-position) (cdr m))))
                       (forward-line 1)))))
               (unless place
-                (user-error "The mention is no longer at %s:%d outside links and code; refresh with g"
+                (user-error "The mention is no longer at %s:%d outside links, code and headings; refresh with g"
                             (file-name-nondirectory file) (plist-get mention :line)))
               (let ((text (buffer-substring-no-properties (car place) (cdr place))))
                 (goto-char (car place))
@@ -1137,8 +1365,10 @@ point moves to another node.  Quitting the window turns it off."
          (ids (plist-get report :duplicate-ids)))
     (erase-buffer)
     (insert (propertize "Link graph report" 'face 'artisan-graph-title)
-            (format "  %d notes, %d nodes, %d links\n"
-                    (plist-get stats :files) (plist-get stats :nodes) (plist-get stats :edges)))
+            (format "  %d notes, %s\n" (plist-get stats :files)
+                    (artisan-graph--counts (list :nodes (plist-get stats :nodes)
+                                                 :edges (plist-get report :links)
+                                                 :dead dead))))
     (insert (propertize (format "\nDead links (%d)\n" (length dead)) 'face 'artisan-graph-heading))
     (dolist (d dead)
       (artisan-graph--insert-entry
@@ -1207,21 +1437,53 @@ It shows the neighbourhood of a node as a picture (Graphviz dot
 rendered to SVG, clickable where the image allows) when this
 Emacs can display it, and always lists the nodes shown.
 \\[artisan-graph-list-visit] visits the node at point,
-\\[artisan-graph-view-open-dot] opens the DOT file,
-\\[artisan-graph-view-open-svg] opens the SVG file with
-`browse-url-of-file', \\[revert-buffer] redraws.
+\\[artisan-graph-view-open-dot] shows the DOT file in another window,
+\\[artisan-graph-view-open-svg] opens the SVG file in a browser or
+image viewer outside Emacs, \\[revert-buffer] redraws.
 \\{artisan-graph-view-mode-map}")
 
 (defun artisan-graph-view-open-dot ()
-  "Visit the DOT file of this view."
+  "Show the DOT file of this view in another window, keeping point here."
   (interactive)
-  (find-file-other-window (or (car artisan-graph-view--files) (user-error "No DOT file"))))
+  (let ((dot (or (car artisan-graph-view--files) (user-error "No DOT file"))))
+    (display-buffer (find-file-noselect dot) '(nil (inhibit-same-window . t)))
+    (message "The DOT file %s is in the other window" (abbreviate-file-name dot))))
+
+(defun artisan-graph--external-viewer-p ()
+  "Return non-nil if files can be opened in programs outside Emacs here.
+That needs a graphical display (this frame's, or one the
+environment names), or macOS or Windows, where the system opens
+them."
+  (or (display-graphic-p)
+      (memq system-type '(darwin windows-nt cygwin))
+      (and (getenv "DISPLAY") (not (string-empty-p (getenv "DISPLAY"))))
+      (and (getenv "WAYLAND_DISPLAY") (not (string-empty-p (getenv "WAYLAND_DISPLAY"))))))
 
 (defun artisan-graph-view-open-svg ()
-  "Open the SVG file of this view with `browse-url-of-file'."
+  "Open the SVG file of this view in a browser or viewer outside Emacs.
+It goes to `browse-url' (`browse-url-browser-function'), but not
+to Emacs itself, as `browse-url' does for files that are not
+HTML.  In a terminal with no graphical display, say where the
+file is instead."
   (interactive)
-  (browse-url-of-file (or (cdr artisan-graph-view--files)
-                          (user-error "No SVG was rendered (is Graphviz dot installed?)"))))
+  (require 'browse-url)
+  (let ((svg (cdr artisan-graph-view--files)))
+    (cond
+     ((not (artisan-graph--external-viewer-p))
+      (message "No graphical display to show a picture on%s"
+               (if svg (format ": it is in %s" (abbreviate-file-name svg))
+                 "; d shows the DOT file")))
+     ((not svg)
+      (user-error "No SVG was rendered (is Graphviz dot installed?)"))
+     (t
+      (condition-case err
+          (let ((default-directory (file-name-directory svg))
+                ;; Not `browse-url-emacs', Emacs' own choice for such files.
+                (browse-url-default-handlers nil))
+            (browse-url (browse-url-file-url svg))
+            (message "Opening %s outside Emacs" (abbreviate-file-name svg)))
+        (error (message "Could not open %s outside Emacs (%s)"
+                        (abbreviate-file-name svg) (error-message-string err))))))))
 
 (defun artisan-graph--xml-unescape (s)
   "Return S with the XML entities dot writes replaced."
@@ -1335,6 +1597,9 @@ the display's resolution."
        ((not dot-program)
         (setq why (format "Graphviz `%s' is not installed (apt-get install graphviz), so the graph cannot be drawn."
                           artisan-graph-dot-program)))
+       ;; Drawing takes dot a while on big neighbourhoods: not for nothing.
+       ((not (or graphic (artisan-graph--external-viewer-p)))
+        (setq why "This Emacs cannot display SVG images (a terminal without a graphical display), so the graph is not drawn."))
        (t (condition-case err
               (setq rendered (artisan-graph--render dot))
             (error (setq why (error-message-string err))))
@@ -1346,15 +1611,19 @@ the display's resolution."
         (insert (propertize why 'face 'warning) "\n\n")
         (insert "The graph is in the DOT file ")
         (insert-text-button (abbreviate-file-name dot)
-                            'action (lambda (_) (find-file-other-window dot))
+                            'action (lambda (_) (artisan-graph-view-open-dot))
                             'follow-link t)
-        (insert " (d opens it")
+        (insert " (d shows it in another window")
         (when rendered
-          (insert "; the SVG is ")
-          (insert-text-button (abbreviate-file-name (car rendered))
-                              'action (lambda (_) (browse-url-of-file (car rendered)))
-                              'follow-link t)
-          (insert ", v opens it in a browser"))
+          (insert "; the picture is in ")
+          (if (artisan-graph--external-viewer-p)
+              (progn
+                (insert-text-button (abbreviate-file-name (car rendered))
+                                    'action (lambda (_) (artisan-graph-view-open-svg))
+                                    'follow-link t)
+                (insert ", v opens it outside Emacs"))
+            (insert (abbreviate-file-name (car rendered))
+                    ", to open where there is a graphical display")))
         (insert ").\n"))
       (insert (propertize "\nNodes\n" 'face 'artisan-graph-heading))
       (let ((keys (artisan-graph-view--keys dot)))

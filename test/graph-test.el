@@ -229,6 +229,13 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
   (it "shows the report in a buffer whose entries visit their places"
     (save-window-excursion
       (with-current-buffer (artisan-graph-report)
+        ;; Links are counted as the export counts them, dead ones apart.
+        (let* ((file (make-temp-file "artisan-graph-" nil ".json"))
+               (written (prog1 (artisan-graph-export 'json file) (delete-file file))))
+          (expect (plist-get written :dead) :to-equal 2)
+          (expect (buffer-string)
+                  :to-match (format "\\`Link graph report  [0-9]+ notes, %d nodes, %d links \\+ 2 dead\n"
+                                    (plist-get written :nodes) (plist-get written :edges))))
         (expect (buffer-string) :to-match "Dead links (2)")
         (expect (buffer-string) :to-match "org-mode.org:18  id: 5e1c7c2a-0000-4000-8000-0000deadbeef")
         (expect (buffer-string) :to-match "Orphan notes (1)")
@@ -417,7 +424,45 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
         (artisan-find-node)
         (expect (buffer-file-name) :to-equal (artisan-graph-test--file "org-mode.org"))
         (expect (line-number-at-pos) :to-equal 10)
-        (expect (looking-at "\\* Babel") :to-be-truthy)))))
+        (expect (looking-at "\\* Babel") :to-be-truthy))))
+
+  (it "asks which node is meant when the input is the exact title of several"
+    (save-window-excursion
+      (let* ((calls nil)
+             (completing-read-function
+              (lambda (prompt collection &rest _)
+                (push (cons prompt (all-completions "" collection)) calls)
+                (if (cdr calls) "Reading · 2026-01-01.org:9" "Reading"))))
+        (artisan-find-node)
+        (expect (length calls) :to-equal 2)
+        (expect (car (car calls)) :to-match "3 nodes have that title")
+        (expect (cdr (car calls)) :to-have-same-items-as
+                '("Reading · reading.org" "Reading · 2026-01-01.org:9" "Reading · orphan.org:9"))
+        (expect (buffer-file-name) :to-equal (artisan-graph-test--file "journal/2026-01-01.org"))
+        (expect (line-number-at-pos) :to-equal 9))))
+
+  (it "describes artisan-backlinks for the user first, then for Lisp"
+    (expect (car (split-string (documentation 'artisan-backlinks) "\n"))
+            :to-equal "Show the backlinks of the node at point; from Lisp, return those of NODE."))
+
+  (it "proposes the export directory and shows the default format"
+    (let* ((dir (file-name-as-directory (make-temp-file "artisan-export-" t)))
+           (artisan-graph-export-directory dir)
+           (prompts nil))
+      (unwind-protect
+          (progn
+            (cl-letf (((symbol-function 'completing-read)
+                       (lambda (prompt &rest _) (push prompt prompts) "json"))
+                      ((symbol-function 'read-file-name)
+                       (lambda (prompt in default &rest _)
+                         (push (list prompt in default) prompts)
+                         (expand-file-name "out.json" in))))
+              (call-interactively #'artisan-graph-export))
+            (expect (nth 1 prompts) :to-equal "Export format (default dot): ")
+            (expect (car prompts) :to-equal
+                    (list "Write the JSON to: " dir (expand-file-name "graph.json" dir)))
+            (expect (file-exists-p (expand-file-name "out.json" dir)) :to-be-truthy))
+        (delete-directory dir t)))))
 
 (describe "Changing notes"
   (before-each (artisan-graph-test--fresh-copy))
@@ -521,6 +566,88 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
           (artisan-insert-link))
         (expect (buffer-substring (line-beginning-position) (point))
                 :to-equal "[[Org mode|org-mode]]"))))
+
+  (it "links Markdown to headings whose titles hold brackets and bars, by a slug anchor"
+    (artisan-test-write-file
+     (artisan-graph-test--file "q.org")
+     (concat ":PROPERTIES:\n:ID: Q\n:END:\n#+title: Q\n\n"
+             "* Plan [draft]\n:PROPERTIES:\n:ID: PD\n:END:\n"
+             "* Cost|Benefit [draft]\n:PROPERTIES:\n:ID: CB\n:END:\n"))
+    (artisan-index-update)
+    (with-current-buffer (find-file-noselect (artisan-graph-test--file "notes.md"))
+      (goto-char (point-max))
+      (insert "\n" (artisan-graph-link-string (artisan-graph-node "PD"))
+              "\n" (artisan-graph-link-string (artisan-graph-node "CB")) "\n")
+      (expect (buffer-substring (- (point-max) 80) (point-max))
+              :to-match "\n\\[\\[q#plan-draft|Plan (draft)\\]\\]\n\\[\\[q#costbenefit-draft|Cost-Benefit (draft)\\]\\]\n\\'")
+      (let ((artisan-graph-markdown-link-style 'dendron))
+        (expect (artisan-graph-link-string (artisan-graph-node "PD"))
+                :to-equal "[[Plan (draft)|q#plan-draft]]"))
+      (save-buffer)
+      (artisan-knowledge-reindex-file (buffer-file-name) t))
+    (expect (length (artisan-backlinks "PD")) :to-equal 1)
+    (expect (length (artisan-backlinks "CB")) :to-equal 1)
+    (expect (mapcar (lambda (d) (plist-get d :target))
+                    (seq-filter (lambda (d) (equal (plist-get d :file) (artisan-graph-test--file "notes.md")))
+                                (plist-get (artisan--graph-report (artisan-graph-index)) :dead)))
+            :to-equal '("no-such-note")))
+
+  (it "lists and links mentions only in prose: not in code, comments or headings"
+    (artisan-test-write-file (artisan-graph-test--file "quasar.org")
+                             ":PROPERTIES:\n:ID: QUASAR\n:END:\n#+title: Quasar\n")
+    (artisan-test-write-file
+     (artisan-graph-test--file "m3.md")
+     (concat "---\ntitle: M3\n---\nPara\n\n    code line one\n    code Quasar line two\n\n"
+             "<!--\nQuasar in a comment\n-->\n"))
+    (artisan-test-write-file
+     (artisan-graph-test--file "m4.org")
+     "#+title: M4\n\n#+begin_src text\nQuasar in src\n#+end_src\n: Quasar fixed\n")
+    (artisan-test-write-file
+     (artisan-graph-test--file "m5.md")
+     "# M5\n\n## Quasar\n\nThe Quasar in prose.\n")
+    (artisan-test-write-file
+     (artisan-graph-test--file "m6.md")
+     "# M6\n\nPara\n    Quasar continues the paragraph\n")
+    (artisan-index-update)
+    (let ((mentions (artisan-graph-unlinked-mentions (artisan-graph-node "QUASAR"))))
+      (expect (mapcar (lambda (m) (list (file-name-nondirectory (plist-get m :file))
+                                        (plist-get m :line) (plist-get m :snippet)))
+                      mentions)
+              :to-have-same-items-as '(("m5.md" 5 "The Quasar in prose.")
+                                       ("m6.md" 4 "    Quasar continues the paragraph"))))
+    ;; Linking refuses code and headings, and leaves the files alone.
+    (dolist (place '(("m3.md" 7) ("m3.md" 10) ("m4.org" 4) ("m4.org" 6) ("m5.md" 3)))
+      (let* ((file (artisan-graph-test--file (car place)))
+             (before (with-temp-buffer (insert-file-contents file) (buffer-string))))
+        (expect (artisan-graph-link-mention (list :file file :line (cadr place) :term "Quasar")
+                                            "QUASAR")
+                :to-throw 'user-error)
+        (expect (with-temp-buffer (insert-file-contents file) (buffer-string)) :to-equal before)))
+    ;; The mention in prose links.
+    (artisan-graph-link-mention (list :file (artisan-graph-test--file "m5.md") :line 5
+                                      :term "Quasar")
+                                "QUASAR")
+    (with-temp-buffer
+      (insert-file-contents (artisan-graph-test--file "m5.md"))
+      (expect (buffer-string) :to-equal "# M5\n\n## Quasar\n\nThe [[quasar|Quasar]] in prose.\n")))
+
+  (it "makes new notes in the format of the notes around them, by default"
+    (let ((artisan-graph-new-note-format 'auto)
+          (artisan-graph-new-note-file-name-function #'artisan-graph-file-name-slug))
+      ;; The fixtures are mostly Org.
+      (expect (plist-get (artisan-graph-create-note "Plain one") :file)
+              :to-equal (artisan-graph-test--file "plain_one.org"))
+      (dolist (name '("a.md" "b.md" "c.md"))
+        (artisan-test-write-file (artisan-graph-test--file (concat "vault/" name))
+                                 (format "# %s\n" name)))
+      (artisan-index-update)
+      (let ((artisan-graph-new-note-directory (artisan-graph-test--file "vault/")))
+        (expect (plist-get (artisan-graph-create-note "Quantum Gardening: notes") :file)
+                :to-equal (artisan-graph-test--file "vault/quantum_gardening_notes.md")))
+      ;; A new folder follows the whole collection.
+      (let ((artisan-graph-new-note-directory (artisan-graph-test--file "empty/")))
+        (expect (plist-get (artisan-graph-create-note "Fresh") :file)
+                :to-equal (artisan-graph-test--file "empty/fresh.org")))))
 
   (it "updates a note's edges when it is saved under artisan-knowledge-mode"
     (artisan-knowledge-mode 1)
@@ -636,6 +763,73 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
         (artisan-backlinks-quit))
       (expect artisan-backlinks-mode :to-be nil)))
 
+  (it "sizes the backlinks side window to fit its contexts, and wraps them"
+    (save-window-excursion
+      (delete-other-windows)
+      (switch-to-buffer (find-file-noselect (artisan-graph-test--file "org-mode.org")))
+      (let ((artisan-backlinks-window-width 0.33)
+            (artisan-backlinks-window-min-width 40))
+        (expect (artisan-backlinks--width (selected-frame))
+                :to-equal (max 40 (min (round (* 0.33 (frame-width))) (- (frame-width) 40))))
+        (artisan-backlinks nil t)
+        (let ((window (get-buffer-window artisan-backlinks-buffer-name)))
+          (when (>= (frame-width) 80)
+            (expect (window-total-width window) :to-be-greater-than 39))
+          (with-current-buffer artisan-backlinks-buffer-name
+            (expect truncate-lines :to-be nil)
+            (expect truncate-partial-width-windows :to-be nil)
+            (expect word-wrap :to-be t))
+          (quit-window nil window)))))
+
+  (it "opens the view's files without leaving it, and never in Emacs as a browser"
+    ;; A terminal with no graphical display: nothing is drawn, v says so.
+    (save-window-excursion
+      (cl-letf (((symbol-function 'display-images-p) #'ignore)
+                ((symbol-function 'artisan-graph--external-viewer-p) #'ignore))
+        (with-current-buffer (artisan-graph-view (artisan-graph-test--id 'babel) 1)
+          (expect (buffer-string) :to-match "so the graph is not drawn")
+          (expect (cdr artisan-graph-view--files) :to-be nil)
+          (spy-on 'browse-url)
+          (spy-on 'message)
+          (artisan-graph-view-open-svg)
+          (expect 'browse-url :not :to-have-been-called)
+          (expect (apply #'format (spy-calls-args-for 'message 0))
+                  :to-equal "No graphical display to show a picture on; d shows the DOT file")
+          (kill-buffer))))
+    (save-window-excursion
+      (delete-other-windows)
+      (with-current-buffer (cl-letf (((symbol-function 'artisan-graph--external-viewer-p)
+                                      (lambda () t)))
+                             (artisan-graph-view (artisan-graph-test--id 'babel) 1))
+        (pop-to-buffer (current-buffer))
+        (let ((view (selected-window))
+              (dir default-directory))
+          ;; d shows the DOT file and stays in the view.
+          (artisan-graph-view-open-dot)
+          (expect (selected-window) :to-be view)
+          (expect (get-buffer-window (find-buffer-visiting (car artisan-graph-view--files)))
+                  :to-be-truthy)
+          (when (executable-find "dot")
+            (expect (file-exists-p (cdr artisan-graph-view--files)) :to-be-truthy)
+            ;; Without a display: a message, no browser, nothing changed.
+            (spy-on 'browse-url)
+            (cl-letf (((symbol-function 'artisan-graph--external-viewer-p) #'ignore))
+              (artisan-graph-view-open-svg))
+            (expect 'browse-url :not :to-have-been-called)
+            ;; With one: browse-url, never its Emacs handler for non-HTML files.
+            (let (handlers)
+              (spy-on 'browse-url :and-call-fake
+                      (lambda (&rest _) (setq handlers browse-url-default-handlers)))
+              (cl-letf (((symbol-function 'artisan-graph--external-viewer-p) (lambda () t)))
+                (artisan-graph-view-open-svg))
+              (expect 'browse-url :to-have-been-called-with
+                      (concat "file://" (cdr artisan-graph-view--files)))
+              (expect handlers :to-be nil)))
+          (expect default-directory :to-equal dir)
+          (expect (selected-window) :to-be view)
+          (kill-buffer (find-buffer-visiting (car artisan-graph-view--files)))
+          (kill-buffer)))))
+
   (it "draws the graph view, or without a display offers the DOT file"
     (save-window-excursion
       (with-current-buffer (artisan-graph-view (artisan-graph-test--id 'babel) 1)
@@ -655,11 +849,18 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
 
 (describe "Showing contexts"
   (it "shows links by their labels, in the collection's wikilink order"
-    (let ((context "See [[id:x][the editor]], [[Label|note.name]], [[plain]] and [md](a.md)."))
+    (let ((context "See [[id:x][the editor]], [[Label|other label]], [[plain]] and [md](a.md)."))
       (expect (substring-no-properties (artisan-graph--pretty-context context))
-              :to-equal "See the editor, note.name, plain and md.")
+              :to-equal "See the editor, other label, plain and md.")
       (expect (substring-no-properties (artisan-graph--pretty-context context t))
               :to-equal "See the editor, Label, plain and md.")
+      ;; A side that names a note is never the label, whatever the order.
+      (dolist (label-first '(nil t))
+        (expect (substring-no-properties
+                 (artisan-graph--pretty-context
+                  "browse [[dendron.topic.schema.lib|schema library]] or [[Label|note.name]]"
+                  label-first))
+                :to-equal "browse schema library or Label"))
       (expect (get-text-property 4 'face (artisan-graph--pretty-context context))
               :to-be 'artisan-graph-link)
       (expect (substring-no-properties
@@ -810,6 +1011,23 @@ comments."
           (expect backlinks :to-match "with the Convert Vault command")
           (expect backlinks :not :to-match "\\[\\["))
         (kill-buffer))))
+
+  (it "writes links as the vault does, [[label|note]], and shows their labels"
+    (expect (artisan-graph-label-first-p) :to-be t)
+    (let ((lookup (artisan-graph-node (expand-file-name "dendron.topic.lookup.md"
+                                                         artisan-graph-test--dendron))))
+      (with-temp-buffer
+        (setq buffer-file-name (expand-file-name "scratch.md" artisan-graph-test--dendron))
+        (expect (artisan-graph-link-string lookup) :to-equal "[[Lookup|dendron.topic.lookup]]")
+        (expect (artisan-graph-link-string lookup "the lookup")
+                :to-equal "[[the lookup|dendron.topic.lookup]]")
+        (let ((artisan-graph-markdown-link-style 'wikilink))
+          (expect (artisan-graph-link-string lookup) :to-equal "[[dendron.topic.lookup|Lookup]]"))
+        (setq buffer-file-name nil))
+      ;; New notes there are Markdown.
+      (let ((artisan-graph-new-note-format 'auto))
+        (expect (artisan-graph--new-note-format artisan-graph-test--dendron)
+                :to-be 'markdown))))
 
   (it "names every note as a node, with its front-matter ID and title"
     (let* ((nodes (artisan-nodes))

@@ -14,6 +14,7 @@ use super::{list, plist, run};
 use crate::error::{Error, Kind, ResultExt};
 use crate::graph::export::{self, kind_name, Selection};
 use crate::graph::{BuildStats, Edge, Graph, GraphUpdate, NodeIx};
+use crate::knowledge::parse::{line_kinds, Format, LineKind, ParseOptions};
 
 /// Keyword symbols interned once per call, for building many plists.
 struct Keys<'e>(Vec<Value<'e>>);
@@ -500,7 +501,8 @@ fn graph_backlinks<'e>(env: &'e Env, index: &IndexHandle, key: String) -> Result
 
 /// Return a report on INDEX's graph as a plist.
 ///
-/// :dead is the dead links (plists like backlinks, :target being the
+/// :links is the number of links that resolve to a node (as many as an
+/// export of the whole graph writes), :dead the dead links (plists like backlinks, :target being the
 /// target as written), :orphans the notes with no link to or from
 /// another note (node plists), :duplicate-titles and :duplicate-ids
 /// lists of (NAME . NODE-PLISTS) for titles (compared without case) and
@@ -508,7 +510,7 @@ fn graph_backlinks<'e>(env: &'e Env, index: &IndexHandle, key: String) -> Result
 #[defun]
 fn graph_report<'e>(env: &'e Env, index: &IndexHandle) -> Result<Value<'e>> {
     type Groups = Vec<(String, Vec<NodeInfo>)>;
-    let (dead, orphans, titles, ids): (Vec<LinkInfo>, Vec<NodeInfo>, Groups, Groups) =
+    let (links, dead, orphans, titles, ids): (usize, Vec<LinkInfo>, Vec<NodeInfo>, Groups, Groups) =
         run(env, || {
             index.graph.read(&index.index, |g| {
                 let dead = g
@@ -535,6 +537,7 @@ fn graph_report<'e>(env: &'e Env, index: &IndexHandle) -> Result<Value<'e>> {
                         .collect()
                 };
                 (
+                    g.resolved_count(),
                     dead,
                     orphans,
                     group(g.duplicate_titles()),
@@ -552,12 +555,86 @@ fn graph_report<'e>(env: &'e Env, index: &IndexHandle) -> Result<Value<'e>> {
     plist(
         env,
         &[
+            (":links", (links as i64).into_lisp(env)?),
             (":dead", link_plists(env, index, &dead)?),
             (":orphans", node_plists(env, &orphans, false)?),
             (":duplicate-titles", groups(&titles)?),
             (":duplicate-ids", groups(&ids)?),
         ],
     )
+}
+
+/// Return how many notes of each format INDEX's graph has under DIR.
+///
+/// DIR is an absolute directory name (nil: all notes).  The value is a
+/// plist (:org N :markdown N :text N).
+#[defun]
+fn graph_note_formats<'e>(
+    env: &'e Env,
+    index: &IndexHandle,
+    dir: Option<String>,
+) -> Result<Value<'e>> {
+    let prefix = dir.map(|d| if d.ends_with('/') { d } else { format!("{d}/") });
+    let (org, markdown, text) = run(env, || {
+        index.graph.read(&index.index, |g| {
+            let mut counts = (0i64, 0i64, 0i64);
+            for path in g.file_paths() {
+                if prefix.as_deref().is_some_and(|p| !path.starts_with(p)) {
+                    continue;
+                }
+                let ext = Path::new(path)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("");
+                match Format::from_extension(ext) {
+                    Format::Org => counts.0 += 1,
+                    Format::Markdown => counts.1 += 1,
+                    Format::Text => counts.2 += 1,
+                }
+            }
+            counts
+        })
+    })?;
+    plist(
+        env,
+        &[
+            (":org", org.into_lisp(env)?),
+            (":markdown", markdown.into_lisp(env)?),
+            (":text", text.into_lisp(env)?),
+        ],
+    )
+}
+
+/// Return HEADING as a `#anchor` that names it in a wikilink: lower
+/// case, words joined by `-`, other punctuation dropped (GitHub's and
+/// Dendron's slug, and the form anchors are compared in).
+#[defun]
+fn graph_anchor(heading: String) -> Result<String> {
+    Ok(crate::graph::model::anchor_key(&heading))
+}
+
+/// Return what each line of TEXT is to the link parser, as a string.
+///
+/// TEXT is parsed as a note whose file name ends in EXTENSION (\"org\",
+/// \"md\", ...).  Character N of the value (0-based) tells about line
+/// N+1: ?p prose (a link written there is read as one), ?h a heading
+/// line, ?x code, a comment, front matter, a drawer or a keyword line,
+/// where the parser reads no links.
+#[defun]
+fn graph_line_kinds(text: String, extension: String) -> Result<String> {
+    let kinds = line_kinds(
+        &text,
+        Format::from_extension(extension.trim_start_matches('.')),
+        &ParseOptions::default(),
+    );
+    Ok(kinds
+        .into_iter()
+        .map(|k| match k {
+            LineKind::Prose => 'p',
+            LineKind::Heading => 'h',
+            LineKind::Hidden => 'x',
+        })
+        .collect())
 }
 
 /// Write INDEX's graph to FILE as FORMAT (\"dot\" or \"json\").

@@ -1140,6 +1140,19 @@ impl Graph {
         order
     }
 
+    /// How many links resolve to a node (the edges an export writes; the
+    /// others are dead, or point at IDs marked `ROAM_EXCLUDE`).
+    pub fn resolved_count(&self) -> usize {
+        (0..self.edges.len())
+            .filter(|&e| self.resolve(e as EdgeIx).is_some())
+            .count()
+    }
+
+    /// The paths of the note files, in no particular order.
+    pub fn file_paths(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().flatten().map(|f| f.path.as_str())
+    }
+
     /// Every dead link (see [`Graph::is_dead`]), in file order.
     pub fn dead_links(&self) -> Vec<EdgeIx> {
         self.edges_sorted()

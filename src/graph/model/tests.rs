@@ -755,3 +755,43 @@ fn dot_and_json_exports_count_the_same_dead_links() {
         assert_eq!(dot, json);
     }
 }
+
+#[test]
+fn headings_with_brackets_and_bars_are_reached_by_text_or_slug_anchors() {
+    let g = graph(&[
+        (
+            "/n/q.org",
+            ":PROPERTIES:\n:ID: Q\n:END:\n#+title: Q\n* Plan [draft]\n:PROPERTIES:\n:ID: PD\n:END:\n* Cost|Benefit [draft]\n:PROPERTIES:\n:ID: CB\n:END:\n",
+        ),
+        (
+            "/n/m.md",
+            "[[q#plan-draft|Plan (draft)]] [[q#Plan [draft]|Plan (draft)]] [[q#Plan [draft]]]\n\
+             [[q#costbenefit-draft|Cost-Benefit (draft)]] [[q#Cost|Benefit [draft]|x]]\n",
+        ),
+    ]);
+    // Every link is kept: the last one reads `Cost` as the anchor (no such
+    // heading), so it lands on the note rather than vanishing.
+    assert_eq!(targets(&g, "/n/m.md"), vec!["PD", "PD", "PD", "CB", "Q"]);
+    assert_eq!(backlinks(&g, "PD").len(), 3);
+}
+
+#[test]
+fn the_report_counts_resolved_links_apart_from_dead_ones() {
+    let g = graph(&[
+        (
+            "/n/a.org",
+            ":PROPERTIES:\n:ID: a\n:END:\n[[id:b]] [[id:nope]] [[roam:Nothing]] [[id:x]]\n",
+        ),
+        ("/n/b.org", ":PROPERTIES:\n:ID: b\n:END:\n"),
+        (
+            "/n/x.org",
+            ":PROPERTIES:\n:ID: x\n:ROAM_EXCLUDE: t\n:END:\n",
+        ),
+    ]);
+    assert_eq!(g.counts().edges, 4);
+    assert_eq!(g.resolved_count(), 1);
+    assert_eq!(g.dead_links().len(), 2);
+    let mut paths: Vec<&str> = g.file_paths().collect();
+    paths.sort_unstable();
+    assert_eq!(paths, vec!["/n/a.org", "/n/b.org", "/n/x.org"]);
+}

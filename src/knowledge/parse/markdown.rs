@@ -2,12 +2,14 @@
 //! code, `[[wikilinks]]`, `[text](target)` links and bare URLs.
 
 use super::{
-    head, line_no, line_ranges, plain_urls, push_links, push_unique, Found, LinkKind, Note,
-    Section, Spans, WikiSide, LOOKAHEAD, MAX_LINKS_PER_NOTE,
+    head, line_no, line_ranges, plain_urls, push_links, push_unique, Found, LineKind, LinkKind,
+    Note, Section, Spans, WikiSide, LOOKAHEAD, MAX_LINKS_PER_NOTE,
 };
 
-/// Parses Markdown text.
-pub(super) fn parse(text: &str) -> Note {
+/// Parses Markdown text, and tells what each line is (see
+/// [`super::line_kinds`]): the links are read from the lines that are not
+/// [`LineKind::Hidden`].
+pub(super) fn parse_with_kinds(text: &str) -> (Note, Vec<LineKind>) {
     let lines = line_ranges(text);
     let line = |i: usize| -> &str {
         lines
@@ -173,6 +175,25 @@ pub(super) fn parse(text: &str) -> Note {
         });
     }
 
+    // What each line is: front matter, code and comments hide links.
+    let mut kinds: Vec<LineKind> = in_code
+        .iter()
+        .enumerate()
+        .map(|(i, &code)| {
+            if i < first || code {
+                LineKind::Hidden
+            } else {
+                LineKind::Prose
+            }
+        })
+        .collect();
+    for h in &headings {
+        // An ATX heading's line, or a setext heading's text and underline.
+        for k in kinds.iter_mut().take(h.3).skip(h.0) {
+            *k = LineKind::Heading;
+        }
+    }
+
     // Links.
     let is_break = |l: &str| {
         atx_heading(l).is_some() || {
@@ -183,12 +204,12 @@ pub(super) fn parse(text: &str) -> Note {
     let mut section = 0;
     // Inside an inline HTML comment that began on an earlier line.
     let mut comment = false;
-    for (i, &code) in in_code.iter().enumerate().skip(first) {
+    for (i, &kind) in kinds.iter().enumerate().skip(first) {
         while headings.get(section).is_some_and(|h| h.0 <= i) {
             section += 1;
         }
         let l = line(i);
-        if code || l.trim().is_empty() {
+        if kind == LineKind::Hidden || l.trim().is_empty() {
             comment = false;
             continue;
         }
@@ -205,7 +226,7 @@ pub(super) fn parse(text: &str) -> Note {
             &is_break,
         );
     }
-    note
+    (note, kinds)
 }
 
 /// What the previous line was, for indented code blocks (which cannot
@@ -638,13 +659,22 @@ fn line_links(line: &str, comment: &mut bool) -> Vec<Found> {
     while let Some(rel) = line[from..].find("[[") {
         let at = from + rel;
         let inner_start = at + 2;
-        let Some(close) = head(&line[inner_start..], LOOKAHEAD).find("]]") else {
+        let Some(mut close) = head(&line[inner_start..], LOOKAHEAD).find("]]") else {
             from = inner_start;
             continue;
         };
+        // Brackets inside are fine when they pair up, as in a heading
+        // anchor `[[note#Plan [draft]]]`: the link then ends at the `]]`
+        // after the last one.
+        let mut open_inside = unclosed_brackets(&line[inner_start..inner_start + close]);
+        while open_inside.is_some_and(|n| n > 0) && line[inner_start + close + 2..].starts_with(']')
+        {
+            close += 1;
+            open_inside = unclosed_brackets(&line[inner_start..inner_start + close]);
+        }
         let inner = &line[inner_start..inner_start + close];
         from = inner_start + close + 2;
-        if inner.contains('[') || code.contains(at) {
+        if open_inside != Some(0) || inner.starts_with('[') || code.contains(at) {
             continue;
         }
         wiki.push((at, from));
@@ -706,6 +736,11 @@ fn line_links(line: &str, comment: &mut bool) -> Vec<Found> {
         } else if let Some((t, _title)) = target.split_once(char::is_whitespace) {
             target = t;
         }
+        // `[issue]((https://example.com))`: a destination wrapped in
+        // parentheses is what they wrap (a URL stays a URL).
+        while let Some(t) = unwrap_parentheses(target) {
+            target = t.trim();
+        }
         let label = line[open + 1..mid].trim().to_string();
         let label = (!label.is_empty()).then_some(label);
         if target.is_empty() {
@@ -741,6 +776,41 @@ fn line_links(line: &str, comment: &mut bool) -> Vec<Found> {
     }
     out.sort_by_key(|l| l.0);
     out
+}
+
+/// `s` without the parentheses around all of it (`(x)` -> `x`, but not
+/// `(a)(b)`), or None when it is not wrapped in them.
+fn unwrap_parentheses(s: &str) -> Option<&str> {
+    if !s.starts_with('(') {
+        return None;
+    }
+    let mut depth = 0usize;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return (i == s.len() - 1).then(|| &s[1..i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// How many `[` in `s` are left open, or None when a `]` closes none.
+fn unclosed_brackets(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for b in s.bytes() {
+        match b {
+            b'[' => depth += 1,
+            b']' => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+    }
+    Some(depth)
 }
 
 /// The index of the `[` matching the `]` at the end of `s`.
@@ -1025,6 +1095,60 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
         }
         let n = md("---\naliases: [\"a \\\" b, c\", d]\n---\n");
         assert_eq!(n.aliases, vec!["a \" b, c", "d"]);
+    }
+
+    #[test]
+    fn a_url_in_parentheses_is_a_url_not_a_relative_link() {
+        let n = md(
+            "[issue]((https://github.com/dendronhq/dendron/pull/1158)) [b]((./x.md)) [c]((a)(b))\n",
+        );
+        let links: Vec<(LinkKind, &str)> = n
+            .links
+            .iter()
+            .map(|l| (l.kind, l.target.as_str()))
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                (
+                    LinkKind::Url,
+                    "https://github.com/dendronhq/dendron/pull/1158"
+                ),
+                (LinkKind::Relative, "./x.md"),
+                (LinkKind::Relative, "(a)(b)"),
+            ]
+        );
+    }
+
+    #[test]
+    fn wikilinks_may_hold_brackets_that_pair_up() {
+        let n =
+            md("[[q#Plan [draft]|Plan (draft)]] [[q#Plan [draft]]] [[a] [b]] [[[c]]] [[x]y[z]]\n");
+        let links: Vec<(&str, Option<&str>)> = n
+            .links
+            .iter()
+            .map(|l| (l.target.as_str(), l.label.as_deref()))
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                ("q#Plan [draft]", Some("Plan (draft)")),
+                ("q#Plan [draft]", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn line_kinds_tell_prose_from_headings_and_code() {
+        use super::super::{line_kinds, LineKind::*};
+        let text = "---\ntitle: M3\n---\nPara\n\n    code line one\n    code Alpha line two\n\n<!--\nAlpha in a comment\n-->\n# Alpha\nText\nSetext\n---\n```\nAlpha\n```\n";
+        assert_eq!(
+            line_kinds(text, Format::Markdown, &ParseOptions::default()),
+            vec![
+                Hidden, Hidden, Hidden, Prose, Prose, Hidden, Hidden, Prose, Hidden, Hidden,
+                Hidden, Heading, Prose, Heading, Heading, Hidden, Hidden, Hidden, Prose
+            ]
+        );
     }
 
     #[test]

@@ -228,12 +228,36 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// What a line of a note is to the link parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// Text where links are links (paragraphs, lists, quotes, blank lines).
+    Prose,
+    /// A heading (its text names the heading: links there are links, but
+    /// editing it changes the heading's anchor).
+    Heading,
+    /// Code, comments, front matter, property drawers, keywords: no links.
+    Hidden,
+}
+
+/// What each line of `text` is, as the parser of `format` sees it when it
+/// looks for links (one entry per line, as [`Link::line`] counts them).
+/// Tools that turn text into links use it, so they never write one where
+/// the parser would not read it.
+pub fn line_kinds(text: &str, format: Format, options: &ParseOptions) -> Vec<LineKind> {
+    match format {
+        Format::Org => org::parse_with_kinds(text, options).1,
+        Format::Markdown => markdown::parse_with_kinds(text).1,
+        Format::Text => vec![LineKind::Prose; line_ranges(text).len()],
+    }
+}
+
 /// Parses a note from its decoded `text`.  `stem` is the file name without
 /// directory or extension, the title of last resort.
 pub fn parse(text: &str, format: Format, stem: &str, options: &ParseOptions) -> Note {
     let mut note = match format {
-        Format::Org => org::parse(text, options),
-        Format::Markdown => markdown::parse(text),
+        Format::Org => org::parse_with_kinds(text, options).0,
+        Format::Markdown => markdown::parse_with_kinds(text).0,
         Format::Text => text::parse(text),
     };
     if note.title.trim().is_empty() {

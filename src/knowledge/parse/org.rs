@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{
     head, is_url_scheme, line_no, line_ranges, plain_urls, push_links, push_unique, split_quoted,
-    Found, LinkKind, Note, ParseOptions, Section, Spans, LOOKAHEAD, MAX_LINKS_PER_NOTE,
+    Found, LineKind, LinkKind, Note, ParseOptions, Section, Spans, LOOKAHEAD, MAX_LINKS_PER_NOTE,
 };
 
 /// Where each line sits: ordinary text, inside a block, or inside a drawer.
@@ -21,8 +21,10 @@ enum LineRole {
     Drawer,
 }
 
-/// Parses Org text.
-pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
+/// Parses Org text, and tells what each line is (see
+/// [`super::line_kinds`]): the links are read from the lines that are not
+/// [`LineKind::Hidden`].
+pub(super) fn parse_with_kinds(text: &str, options: &ParseOptions) -> (Note, Vec<LineKind>) {
     let lines = line_ranges(text);
     let line = |i: usize| -> &str {
         lines
@@ -173,9 +175,29 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
             t.starts_with("#+begin_") || t.starts_with("#+end_")
         }
     };
+    let kinds: Vec<LineKind> = roles
+        .iter()
+        .enumerate()
+        .map(|(i, &role)| {
+            let l = line(i);
+            let trimmed = l.trim_start();
+            if matches!(role, LineRole::VerbatimBlock | LineRole::Drawer)
+                || trimmed.starts_with("# ")
+                || trimmed == "#"
+                || trimmed.starts_with(": ")
+                || (trimmed.starts_with("#+") && keyword(l).is_some())
+            {
+                LineKind::Hidden
+            } else if headings.binary_search(&i).is_ok() {
+                LineKind::Heading
+            } else {
+                LineKind::Prose
+            }
+        })
+        .collect();
     let mut section = 0;
     let mut next_heading = headings.iter().peekable();
-    for (i, &role) in roles.iter().enumerate() {
+    for (i, &kind) in kinds.iter().enumerate() {
         if next_heading.peek().is_some_and(|&&h| h == i) {
             next_heading.next();
             section += 1;
@@ -183,17 +205,10 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
         if note.links.len() >= MAX_LINKS_PER_NOTE {
             break;
         }
-        if matches!(role, LineRole::VerbatimBlock | LineRole::Drawer) {
+        if kind == LineKind::Hidden {
             continue;
         }
         let l = line(i);
-        let trimmed = l.trim_start();
-        if trimmed.starts_with("# ") || trimmed == "#" || trimmed.starts_with(": ") {
-            continue;
-        }
-        if trimmed.starts_with("#+") && keyword(l).is_some() {
-            continue;
-        }
         push_links(
             &mut note,
             text,
@@ -204,7 +219,7 @@ pub(super) fn parse(text: &str, options: &ParseOptions) -> Note {
             &is_break,
         );
     }
-    note
+    (note, kinds)
 }
 
 /// Marks the lines inside blocks.  A `#+begin_X` without a matching
@@ -825,6 +840,19 @@ Vertico and =[[id:not-a-link]]= consult.
   continued here
 - second item [[roam:Start-up time]]
 "#;
+
+    #[test]
+    fn line_kinds_tell_prose_from_headings_and_hidden_lines() {
+        use super::super::{line_kinds, LineKind::*};
+        let text = ":PROPERTIES:\n:ID: x\n:END:\n#+title: M4\n\n#+begin_src text\nAlpha in src\n#+end_src\n* Alpha\n:PROPERTIES:\n:ID: y\n:END:\n# Alpha comment\n: Alpha fixed\n#+begin_quote\nAlpha quoted\n#+end_quote\nAlpha\n";
+        assert_eq!(
+            line_kinds(text, Format::Org, &ParseOptions::default()),
+            vec![
+                Hidden, Hidden, Hidden, Hidden, Prose, Hidden, Hidden, Hidden, Heading, Hidden,
+                Hidden, Hidden, Hidden, Hidden, Prose, Prose, Prose, Prose, Prose
+            ]
+        );
+    }
 
     #[test]
     fn file_keywords_and_the_top_drawer() {
