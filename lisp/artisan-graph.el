@@ -162,6 +162,25 @@ See `artisan-backlinks-window-width'."
   :type 'string
   :group 'artisan-graph)
 
+(defcustom artisan-graph-view-max-nodes 150
+  "The most nodes `artisan-graph-view' draws.
+Graphviz takes seconds to minutes to lay out a few hundred nodes
+or links (about 10 s for 120 nodes with 400 links); a bigger
+neighbourhood is listed, not drawn (view fewer hops with a
+numeric prefix argument).  See also `artisan-graph-view-max-links'."
+  :type 'natnum
+  :group 'artisan-graph)
+
+(defcustom artisan-graph-view-max-links 300
+  "The most links `artisan-graph-view' draws; see `artisan-graph-view-max-nodes'."
+  :type 'natnum
+  :group 'artisan-graph)
+
+(defcustom artisan-graph-dot-timeout 15
+  "Seconds Graphviz dot may take to draw a graph view before it is stopped."
+  :type 'number
+  :group 'artisan-graph)
+
 (defface artisan-graph-title '((t :inherit bold))
   "Face of node titles in graph buffers."
   :group 'artisan-graph)
@@ -1547,9 +1566,28 @@ the display's resolution."
   (let ((svg (concat (file-name-sans-extension dot) ".svg"))
         (cmap (concat (file-name-sans-extension dot) ".map")))
     (with-temp-buffer
-      (unless (eq 0 (call-process artisan-graph-dot-program nil t nil "-Gdpi=96"
-                                  "-Tsvg" "-o" svg "-Tcmapx" "-o" cmap dot))
-        (error "Graphviz dot failed: %s" (string-trim (buffer-string)))))
+      ;; A process of its own, so that a slow layout can be stopped (at
+      ;; `artisan-graph-dot-timeout', or with C-g) instead of freezing Emacs.
+      (let* ((output (current-buffer))
+             (process (make-process :name "artisan-dot" :buffer output
+                                    :command (list artisan-graph-dot-program "-Gdpi=96"
+                                                   "-Tsvg" "-o" svg "-Tcmapx" "-o" cmap dot)
+                                    :connection-type 'pipe :noquery t
+                                    :sentinel #'ignore))
+             (deadline (+ (float-time) artisan-graph-dot-timeout)))
+        (unwind-protect
+            (progn
+              (message "Drawing the graph with %s (C-g stops it)..." artisan-graph-dot-program)
+              (while (and (process-live-p process) (< (float-time) deadline))
+                (accept-process-output process 0.05))
+              (when (process-live-p process)
+                (error "Graphviz dot took more than %s s to draw this graph \
+(`artisan-graph-dot-timeout'); view fewer hops" artisan-graph-dot-timeout))
+              (message nil)
+              (unless (eq 0 (process-exit-status process))
+                (error "Graphviz dot failed: %s" (string-trim (buffer-string)))))
+          (when (process-live-p process)
+            (delete-process process)))))
     (with-temp-buffer
       (insert-file-contents svg)
       (goto-char (point-min))
@@ -1600,6 +1638,12 @@ the display's resolution."
        ;; Drawing takes dot a while on big neighbourhoods: not for nothing.
        ((not (or graphic (artisan-graph--external-viewer-p)))
         (setq why "This Emacs cannot display SVG images (a terminal without a graphical display), so the graph is not drawn."))
+       ((> (plist-get written :nodes) artisan-graph-view-max-nodes)
+        (setq why (format "%d nodes are more than `artisan-graph-view-max-nodes' (%d), so the graph is not drawn; view fewer hops with a numeric prefix argument."
+                          (plist-get written :nodes) artisan-graph-view-max-nodes)))
+       ((> (plist-get written :edges) artisan-graph-view-max-links)
+        (setq why (format "%d links are more than `artisan-graph-view-max-links' (%d), so the graph is not drawn; view fewer hops with a numeric prefix argument."
+                          (plist-get written :edges) artisan-graph-view-max-links)))
        (t (condition-case err
               (setq rendered (artisan-graph--render dot))
             (error (setq why (error-message-string err))))

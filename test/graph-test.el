@@ -847,6 +847,47 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
                 :to-equal (artisan-graph-test--id 'babel))
         (kill-buffer)))))
 
+(describe "Drawing big graph views"
+  (before-all (artisan-graph-test--fresh-copy))
+  (after-all (artisan-graph-test--cleanup))
+  (before-each (artisan-graph-test--use))
+
+  (it "lists a neighbourhood with more nodes than it draws, and says so"
+    (save-window-excursion
+      (cl-letf (((symbol-function 'artisan-graph--external-viewer-p) (lambda () t)))
+        (spy-on 'artisan-graph--render)
+        (let ((artisan-graph-view-max-nodes 2))
+          (with-current-buffer (artisan-graph-view (artisan-graph-test--id 'babel) 1)
+            (expect (buffer-string)
+                    :to-match "nodes are more than `artisan-graph-view-max-nodes' (2)")
+            (expect (buffer-string) :to-match "Emacs  emacs.org:1")
+            (kill-buffer)))
+        (let ((artisan-graph-view-max-links 1))
+          (with-current-buffer (artisan-graph-view (artisan-graph-test--id 'babel) 1)
+            (expect (buffer-string)
+                    :to-match "links are more than `artisan-graph-view-max-links' (1)")
+            (kill-buffer)))
+        (expect 'artisan-graph--render :not :to-have-been-called))))
+
+  (it "stops a Graphviz that takes too long"
+    (let* ((slow (make-temp-file "artisan-slow-dot-"))
+           (dot (make-temp-file "artisan-graph-" nil ".dot"))
+           (artisan-graph-dot-program slow)
+           (artisan-graph-dot-timeout 0.5)
+           (start (float-time)))
+      (unwind-protect
+          (progn
+            (with-temp-file slow (insert "#!/bin/sh\nexec sleep 30\n"))
+            (set-file-modes slow #o755)
+            (expect (condition-case e (artisan-graph--render dot) (error (cadr e)))
+                    :to-match "took more than 0.5 s")
+            (expect (- (float-time) start) :to-be-less-than 5)
+            (expect (cl-find-if (lambda (p) (string-prefix-p "artisan-dot" (process-name p)))
+                                (process-list))
+                    :to-be nil))
+        (delete-file slow)
+        (delete-file dot)))))
+
 (describe "Showing contexts"
   (it "shows links by their labels, in the collection's wikilink order"
     (let ((context "See [[id:x][the editor]], [[Label|other label]], [[plain]] and [md](a.md)."))
