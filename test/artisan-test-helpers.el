@@ -36,6 +36,11 @@
     (buttercup-skip (format "the real corpora are not in %s (set ARTISAN_CORPORA)"
                             artisan-test-corpora))))
 
+(defmacro artisan-test-corpus-it (description &rest body)
+  "A spec with DESCRIPTION and BODY, skipped when the corpora are missing."
+  (declare (indent 1))
+  `(it ,description (artisan-test-require-corpora) ,@body))
+
 (defun artisan-test-emacs ()
   "Return the file name of the running Emacs binary."
   (expand-file-name invocation-name invocation-directory))

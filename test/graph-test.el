@@ -973,8 +973,9 @@ comments."
     (artisan-test-ensure-module)
     (setq artisan-graph-test--dendron (file-name-as-directory (make-temp-file "artisan-dendron-" t))
           artisan-graph-test--data (file-name-as-directory (make-temp-file "artisan-graph-data-" t)))
-    (copy-directory (expand-file-name "dendron/vault" artisan-test-corpora)
-                    artisan-graph-test--dendron nil t t)
+    (when (artisan-test-corpora-p)
+      (copy-directory (expand-file-name "dendron/vault" artisan-test-corpora)
+                      artisan-graph-test--dendron nil t t))
     (setq artisan-graph-test--dendron-plain
           (file-name-as-directory (make-temp-file "artisan-dendron-plain-" t)))
     (artisan-graph-test--copy-without-comments artisan-graph-test--dendron
@@ -990,7 +991,7 @@ comments."
     (setq artisan-data-directory artisan-graph-test--data
           artisan-knowledge-roots (list artisan-graph-test--dendron)))
 
-  (it "finds, for fourteen notes, exactly the files a search for their wikilinks finds"
+  (artisan-test-corpus-it "finds, for fourteen notes, exactly the files a search for their wikilinks finds"
     (dolist (stem '("dendron.topic.lookup" "dendron.topic.vaults" "dendron.ref.config"
                     "dendron.topic.hierarchies" "dendron.topic.schema" "dendron.topic.publish"
                     "dendron.topic.links" "dendron.topic.pod" "dendron.topic.note-reference"
@@ -1006,7 +1007,7 @@ comments."
         (unless (equal ours rg)
           (buttercup-fail "%s: ripgrep finds %S, artisan %S" stem rg ours)))))
 
-  (it "resolves both Dendron [[label|note]] and plain [[note]] wikilinks to the note"
+  (artisan-test-corpus-it "resolves both Dendron [[label|note]] and plain [[note]] wikilinks to the note"
     (let* ((file (expand-file-name "dendron.tutorial.vaults.md" artisan-graph-test--dendron))
            (out (seq-filter (lambda (b) (equal (plist-get b :file) file))
                             (artisan-backlinks (expand-file-name "dendron.topic.vaults.md"
@@ -1017,7 +1018,7 @@ comments."
         (expect (plist-get b :kind) :to-be 'wiki)
         (expect (plist-get b :context) :to-match "dendron.topic.vaults"))))
 
-  (it "keeps [[label|note]] to a missing note dead, not a backlink of a note titled like the label"
+  (artisan-test-corpus-it "keeps [[label|note]] to a missing note dead, not a backlink of a note titled like the label"
     (let* ((file (lambda (stem) (expand-file-name (concat stem ".md") artisan-graph-test--dendron)))
            (dead (plist-get (artisan--graph-report (artisan-graph-index)) :dead))
            (dead-at (lambda (stem line)
@@ -1042,7 +1043,7 @@ comments."
                       (artisan-backlinks (funcall file "community.events.reading-series.2022.04.26")))
               :to-contain '("changelog.release.2022-04-26.md" 52))))
 
-  (it "learns that these notes write [[label|note]], and shows the labels in contexts"
+  (artisan-test-corpus-it "learns that these notes write [[label|note]], and shows the labels in contexts"
     (expect (plist-get (artisan--graph-stats (artisan-graph-index)) :label-first) :to-be t)
     (save-window-excursion
       (with-current-buffer (artisan-backlinks--show
@@ -1053,7 +1054,7 @@ comments."
           (expect backlinks :not :to-match "\\[\\["))
         (kill-buffer))))
 
-  (it "writes links as the vault does, [[label|note]], and shows their labels"
+  (artisan-test-corpus-it "writes links as the vault does, [[label|note]], and shows their labels"
     (expect (artisan-graph-label-first-p) :to-be t)
     (let ((lookup (artisan-graph-node (expand-file-name "dendron.topic.lookup.md"
                                                          artisan-graph-test--dendron))))
@@ -1070,7 +1071,7 @@ comments."
         (expect (artisan-graph--new-note-format artisan-graph-test--dendron)
                 :to-be 'markdown))))
 
-  (it "names every note as a node, with its front-matter ID and title"
+  (artisan-test-corpus-it "names every note as a node, with its front-matter ID and title"
     (let* ((nodes (artisan-nodes))
            (lookup (seq-find (lambda (n) (string-suffix-p "/dendron.topic.lookup.md" (plist-get n :file)))
                              nodes)))

@@ -60,11 +60,6 @@ Org headings start with stars, Markdown ones with hashes."
                                                        artisan-test--corpus))
                        results)))
 
-(defmacro artisan-test--corpus-it (description &rest body)
-  "A spec with DESCRIPTION and BODY, skipped when the corpora are missing."
-  (declare (indent 1))
-  `(it ,description (artisan-test-require-corpora) ,@body))
-
 (describe "Indexing the real corpora"
   (before-all
     (artisan-test-ensure-module)
@@ -81,7 +76,7 @@ Org headings start with stars, Markdown ones with hashes."
     (delete-directory artisan-test--corpus-data t))
   (before-each (artisan-test--use-corpus))
 
-  (artisan-test--corpus-it "indexes every note ripgrep sees, and nothing changes on a second update"
+  (artisan-test-corpus-it "indexes every note ripgrep sees, and nothing changes on a second update"
     (let ((first (artisan-index-update t))
           (rg (artisan-test--note-files)))
       (expect (plist-get first :files) :to-equal (length rg))
@@ -92,7 +87,7 @@ Org headings start with stars, Markdown ones with hashes."
         (expect (plist-get second :removed) :to-equal 0)
         (expect (plist-get second :files) :to-equal (length rg)))))
 
-  (artisan-test--corpus-it "finds a word that occurs once at its file, line, column and heading"
+  (artisan-test-corpus-it "finds a word that occurs once at its file, line, column and heading"
     (let* ((results (artisan-search-query "willingness"))
            (r (car results))
            (file (expand-file-name "worg/org-contrib/babel/languages/ob-doc-gnuplot.org"
@@ -112,7 +107,7 @@ Org headings start with stars, Markdown ones with hashes."
                 :to-be-truthy))
       (expect (plist-get r :score) :to-be-greater-than 0)))
 
-  (artisan-test--corpus-it "ranks the notes titled with the words first"
+  (artisan-test-corpus-it "ranks the notes titled with the words first"
     ;; Two Dendron notes share the title "Packed Circles"; many more
     ;; mention packed-circles in links.
     (let ((results (artisan-search-query "\"Packed Circles\"" 10)))
@@ -123,7 +118,7 @@ Org headings start with stars, Markdown ones with hashes."
               :to-equal '("dendron/vault/dendron.topic.packed-circles.md"
                           "dendron/vault/ext.img.packed-circles.md"))))
 
-  (artisan-test--corpus-it "matches a phrase only with its words in order"
+  (artisan-test-corpus-it "matches a phrase only with its words in order"
     (let ((results (artisan-search-query "\"source code blocks\"" 200)))
       (expect (length results) :to-be-greater-than 5)
       (dolist (r results)
@@ -139,7 +134,7 @@ Org headings start with stars, Markdown ones with hashes."
                     :to-be-truthy))))
       (expect (artisan-search-query "\"blocks code source\"") :to-equal nil)))
 
-  (artisan-test--corpus-it "filters by tag: Org heading tags and Markdown front-matter tags"
+  (artisan-test-corpus-it "filters by tag: Org heading tags and Markdown front-matter tags"
     (let ((org (artisan-search-query "tag:b_theorem"))
           (md (artisan-test--files (artisan-search-query "tag:stage.germ" 500))))
       (expect (artisan-test--files org) :to-equal '("worg/exporters/beamer/presentation.org"))
@@ -152,7 +147,7 @@ Org headings start with stars, Markdown ones with hashes."
                   (buffer-substring (point-min) (min (point-max) 600)))
                 :to-match "stage\\.germ"))))
 
-  (artisan-test--corpus-it "filters by title, path and extension"
+  (artisan-test-corpus-it "filters by title, path and extension"
     (let ((titles (artisan-search-query "title:gnuplot" 50)))
       (expect titles :not :to-be nil)
       ;; Each note once, at its title.
@@ -170,13 +165,13 @@ Org headings start with stars, Markdown ones with hashes."
       (dolist (f babel)
         (expect f :to-match "babel"))))
 
-  (artisan-test--corpus-it "folds accents and case: sebastien finds Sébastien"
+  (artisan-test-corpus-it "folds accents and case: sebastien finds Sébastien"
     (let ((files (artisan-test--files (artisan-search-query "sebastien vauban" 50))))
       (expect files :to-contain "worg/org-release-notes.org")
       (expect (artisan-test--files (artisan-search-query "SÉBASTIEN VAUBAN" 50))
               :to-equal files)))
 
-  (artisan-test--corpus-it "matches the last word as a prefix while typing, and exactly after a space"
+  (artisan-test-corpus-it "matches the last word as a prefix while typing, and exactly after a space"
     (let ((typing (artisan-search-query "willingn"))
           (typed (artisan-search-query "willingn ")))
       (expect (plist-get (car typing) :fuzzy) :to-be nil)
@@ -185,7 +180,7 @@ Org headings start with stars, Markdown ones with hashes."
       (expect typed :not :to-be nil)
       (dolist (r typed) (expect (plist-get r :fuzzy) :to-be t))))
 
-  (artisan-test--corpus-it "excludes words and supports OR"
+  (artisan-test-corpus-it "excludes words and supports OR"
     (let ((gnuplot (length (artisan-search-query "gnuplot " 1000)))
           (without (artisan-search-query "gnuplot -babel " 1000))
           (either (artisan-test--files (artisan-search-query "lilypond OR taskjuggler " 1000))))
@@ -199,12 +194,12 @@ Org headings start with stars, Markdown ones with hashes."
       (expect either :to-contain "worg/org-tutorials/org-taskjuggler-scr.org")
       (expect (seq-some (lambda (f) (string-match-p "lilypond" f)) either) :to-be-truthy)))
 
-  (artisan-test--corpus-it "corrects a misspelling when nothing matches exactly"
+  (artisan-test-corpus-it "corrects a misspelling when nothing matches exactly"
     (let ((r (car (artisan-search-query "wilingness "))))
       (expect (plist-get r :fuzzy) :to-be t)
       (expect (plist-get r :file) :to-match "ob-doc-gnuplot\\.org\\'")))
 
-  (artisan-test--corpus-it "finds every file ripgrep finds, for a dozen words"
+  (artisan-test-corpus-it "finds every file ripgrep finds, for a dozen words"
     (dolist (word '("fortran" "gnuplot" "sqlite" "lilypond" "ditaa" "plantuml"
                     "graphviz" "ledger" "mathjax" "beamer" "texinfo" "taskjuggler"))
       (let ((rg (mapcar (lambda (f) (file-relative-name f artisan-test--corpus))
@@ -216,7 +211,7 @@ Org headings start with stars, Markdown ones with hashes."
           (unless (member f ours)
             (buttercup-fail "%s: ripgrep finds %s, artisan does not" word f))))))
 
-  (artisan-test--corpus-it "finds every note holding all the words, wherever they are in it"
+  (artisan-test-corpus-it "finds every note holding all the words, wherever they are in it"
     ;; Words in different headings of a note count too.  "rg" finds the
     ;; Org files holding each word (Markdown front matter other than the
     ;; title, tags and aliases is not indexed); every file holding both
@@ -237,17 +232,17 @@ Org headings start with stars, Markdown ones with hashes."
             (buttercup-fail "%s: %s holds both words, artisan does not find it" query f)))
 )))
 
-  (artisan-test--corpus-it "signals artisan-query-error for malformed queries"
+  (artisan-test-corpus-it "signals artisan-query-error for malformed queries"
     (dolist (q '("\"unterminated" "emacs OR" "-only" "title:" "a - b"))
       (let ((err (condition-case e (artisan-search-query q) (artisan-error e))))
         (expect (car err) :to-be 'artisan-query-error)
         (expect (cadr err) :to-match "[A-Z]"))))
 
-  (artisan-test--corpus-it "rejects arguments of the wrong type"
+  (artisan-test-corpus-it "rejects arguments of the wrong type"
     (expect (artisan-search-query 42) :to-throw 'wrong-type-argument)
     (expect (artisan-search-query "emacs" "ten") :to-throw 'wrong-type-argument))
 
-  (artisan-test--corpus-it "drives any completing-read front end through the passthrough style"
+  (artisan-test-corpus-it "drives any completing-read front end through the passthrough style"
     (let* ((completion-category-overrides
             (cons '(artisan-search (styles artisan-passthrough)) completion-category-overrides))
            (all (completion-all-completions "willingness" #'artisan-search--table nil 11
@@ -274,7 +269,7 @@ Org headings start with stars, Markdown ones with hashes."
       (expect (car (artisan-search--candidates "\"open phrase"))
               :to-match "Query error: Unterminated phrase")))
 
-  (artisan-test--corpus-it "does not search for the text of a query error when it is chosen"
+  (artisan-test-corpus-it "does not search for the text of a query error when it is chosen"
     (let ((searched nil))
       (cl-letf (((symbol-function 'completing-read)
                  (lambda (_prompt table &rest _)
@@ -287,7 +282,7 @@ Org headings start with stars, Markdown ones with hashes."
           (expect (artisan-search) :to-throw 'user-error '("Query error: Unterminated phrase: a \" has no closing \""))))
       (expect searched :to-be nil)))
 
-  (artisan-test--corpus-it "lists results in a buffer that next-error walks"
+  (artisan-test-corpus-it "lists results in a buffer that next-error walks"
     (save-window-excursion
       (let ((buffer (artisan-search-results "willingness")))
         (with-current-buffer buffer
@@ -308,7 +303,7 @@ Org headings start with stars, Markdown ones with hashes."
           (kill-buffer visited))
         (kill-buffer buffer))))
 
-  (artisan-test--corpus-it "cancels a rebuild and keeps the previous index"
+  (artisan-test-corpus-it "cancels a rebuild and keeps the previous index"
     (let ((job (artisan--index-update (artisan-knowledge-index) 'rebuild nil)))
       ;; Worg and Dendron take far longer to index than this takes.
       (artisan--job-cancel job)
@@ -320,7 +315,7 @@ Org headings start with stars, Markdown ones with hashes."
       (expect (length r) :to-equal 1)
       (expect (plist-get (car r) :file) :to-match "ob-doc-gnuplot\\.org\\'")))
 
-  (artisan-test--corpus-it "forgets a background update that was cancelled"
+  (artisan-test-corpus-it "forgets a background update that was cancelled"
     (let ((hook-ran nil))
       (let ((noninteractive nil)
             (artisan-knowledge-after-update-hook (list (lambda () (setq hook-ran t)))))
@@ -335,7 +330,7 @@ Org headings start with stars, Markdown ones with hashes."
       (expect hook-ran :to-be t)
       (expect (length (artisan-search-query "willingness")) :to-equal 1)))
 
-  (artisan-test--corpus-it "reports the index's status"
+  (artisan-test-corpus-it "reports the index's status"
     (save-window-excursion
       (with-current-buffer (artisan-index-status)
         (expect (buffer-string) :to-match (format "Files: +%d\n" (length (artisan-test--note-files))))
