@@ -99,20 +99,21 @@ Its progress message ends with \"done\" only when the job succeeded."
     (setq artisan-job--running (delq job artisan-job--running))
     (when-let ((timer (plist-get job :timer)))
       (cancel-timer timer))
-    (condition-case err
-        (let ((value (artisan--job-result handle)))
-          (when reporter
-            (progress-reporter-done reporter))
-          (when-let ((on-done (plist-get job :on-done)))
-            (artisan-job--call on-done value)))
-      (artisan-cancelled
-       (message "%s: cancelled" description))
-      (error
-       (if-let ((on-error (plist-get job :on-error)))
-           (artisan-job--call on-error err)
-         (message "%s failed: %s" description (error-message-string err)))))
-    (when-let ((finally (plist-get job :finally)))
-      (artisan-job--call finally nil))))
+    (unwind-protect
+        (condition-case err
+            (let ((value (artisan--job-result handle)))
+              (when reporter
+                (progress-reporter-done reporter))
+              (when-let ((on-done (plist-get job :on-done)))
+                (artisan-job--call on-done value)))
+          (artisan-cancelled
+           (message "%s: cancelled" description))
+          (error
+           (if-let ((on-error (plist-get job :on-error)))
+               (artisan-job--call on-error err)
+             (message "%s failed: %s" description (error-message-string err)))))
+      (when-let ((finally (plist-get job :finally)))
+        (artisan-job--call finally nil)))))
 
 (defun artisan-job--poll (job)
   "Poll JOB (a plist of `artisan-job--running') from its timer."
