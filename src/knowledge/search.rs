@@ -922,6 +922,23 @@ struct LinkSpan {
     hidden: Option<(usize, usize)>,
 }
 
+/// The index of the `close` byte matching the `open` byte at `from`
+/// (nested pairs counted), looking no further than `limit`.
+fn matching(bytes: &[u8], from: usize, limit: usize, open: u8, close: u8) -> Option<usize> {
+    let mut depth = 0usize;
+    for (j, &b) in bytes.iter().enumerate().take(limit).skip(from) {
+        if b == open {
+            depth += 1;
+        } else if b == close {
+            depth = depth.checked_sub(1)?;
+            if depth == 0 {
+                return Some(j);
+            }
+        }
+    }
+    None
+}
+
 /// The link opening at `line[open] == '['`, if there is one.
 fn link_at(line: &str, open: usize, markup: Markup) -> Option<LinkSpan> {
     use super::parse::{head, LOOKAHEAD};
@@ -1008,41 +1025,11 @@ fn link_at(line: &str, open: usize, markup: Markup) -> Option<LinkSpan> {
     // [text](url), ![alt](url): the matching ] and ).
     let bytes = line.as_bytes();
     let limit = (open + LOOKAHEAD).min(bytes.len());
-    let mut depth = 0usize;
-    let mut close = None;
-    for (j, &b) in bytes.iter().enumerate().take(limit).skip(open) {
-        match b {
-            b'[' => depth += 1,
-            b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(j);
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let close = close?;
+    let close = matching(bytes, open, limit, b'[', b']')?;
     if bytes.get(close + 1) != Some(&b'(') {
         return None;
     }
-    let mut parens = 0usize;
-    let mut url_end = None;
-    for (j, &b) in bytes.iter().enumerate().take(limit).skip(close + 1) {
-        match b {
-            b'(' => parens += 1,
-            b')' => {
-                parens -= 1;
-                if parens == 0 {
-                    url_end = Some(j);
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let url_end = url_end?;
+    let url_end = matching(bytes, close + 1, limit, b'(', b')')?;
     let start = if open > 0 && bytes[open - 1] == b'!' {
         open - 1
     } else {
