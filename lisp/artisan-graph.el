@@ -330,12 +330,17 @@ with one side naming a note file exactly (nil on a tie)."
   (plist-get (artisan--graph-stats (artisan-graph-index)) :label-first))
 
 ;;;###autoload
-(defun artisan-graph-export (format file &optional node depth)
+(defun artisan-graph-export (format file &optional node depth overwrite)
   "Write the link graph as FORMAT, `dot' or `json', to FILE.
 With NODE (an ID or a file name), write only the nodes within
 DEPTH hops of it (default 2), following links both ways and
 headings to their notes.  Return a plist (:nodes N :edges N :dead
 N :file FILE).
+
+FILE must be a new file or a regular one (a symbolic link to one
+is followed): a directory, device, FIFO or socket is refused.  A
+note under the roots is only replaced when OVERWRITE is non-nil;
+interactively, replacing any existing file is asked first.
 
 JSON has the shape {\"version\": 1, \"root\", \"depth\", \"nodes\":
 [{key, id, title, aliases, tags, refs, file, line, level, parent,
@@ -351,8 +356,17 @@ neighbourhood of the node at point."
           (dir (file-name-as-directory (expand-file-name artisan-graph-export-directory)))
           (name (concat "graph." (symbol-name format)))
           (file (read-file-name (format "Write the %s to: " (upcase (symbol-name format)))
-                                dir (expand-file-name name dir) nil name)))
-     (list format file node depth)))
+                                dir (expand-file-name name dir) nil name))
+          (overwrite (and (file-exists-p file)
+                          (not (file-directory-p file))
+                          (or (if (artisan-knowledge-note-file-p (expand-file-name file))
+                                  (yes-or-no-p
+                                   (format "%s is one of your notes; replace it with the graph? "
+                                           (abbreviate-file-name file)))
+                                (y-or-n-p (format "%s exists; replace it? "
+                                                  (abbreviate-file-name file))))
+                              (user-error "Nothing written")))))
+     (list format file node depth overwrite)))
   (let ((format (if (symbolp format) (symbol-name format) format)))
     (unless (member format '("dot" "json"))
       (signal 'wrong-type-argument (list '(member dot json) format)))
@@ -364,6 +378,10 @@ neighbourhood of the node at point."
     (artisan-graph--check-depth depth)
     (when (and depth (not node))
       (user-error "A depth counts hops from a node: give NODE too"))
+    (when (and (not overwrite) (file-exists-p file)
+               (artisan-knowledge-note-file-p (expand-file-name file)))
+      (user-error "%s is one of your notes: artisan replaces it only when asked (OVERWRITE)"
+                  (abbreviate-file-name file)))
     (let* ((index (artisan-graph-index))
            (result (artisan--graph-export index format (expand-file-name file)
                                           (and node (artisan-graph--key node))
@@ -786,17 +804,22 @@ created (and indexed) first, as by `artisan-find-node'."
   (barf-if-buffer-read-only)
   (let* ((region (and (use-region-p)
                       (cons (region-beginning) (region-end))))
-         (text (and region (buffer-substring-no-properties (car region) (cdr region))))
+         (why (artisan-graph-edit-refusal (if region (car region) (point))
+                                          (if region (cdr region) (point))
+                                          t))
+         (text (if why
+                   (user-error "Artisan will not write a link here: %s" why)
+                 (and region (buffer-substring-no-properties (car region) (cdr region)))))
          (choice (artisan-graph-read-node "Insert link to: " text))
          (node (pcase choice
                  (`(node . ,key) (artisan-graph-node key))
                  (`(new . ,title) (save-window-excursion
                                     (artisan-graph-create-note title))))))
     (unless node (user-error "The node disappeared from the graph"))
-    (when region
-      (delete-region (car region) (cdr region))
-      (goto-char (car region)))
-    (insert (artisan-graph-link-string node text))))
+    (goto-char (artisan-graph-edit-note (if region (car region) (point))
+                                        (if region (cdr region) (point))
+                                        (artisan-graph-link-string node text)
+                                        t))))
 
 ;;;; List buffers: entries with RET, n and p
 
@@ -1076,17 +1099,31 @@ first such mention, or nil."
 
 (defconst artisan-graph--protected-regexps
   '("\\[\\[[^]\n]*\\]\\(?:\\[[^]\n]*\\]\\)?\\]"        ; [[a][b]], [[a]], [[a|b]]
-    "!?\\[[^]\n]*\\]([^)\n]*)"                         ; [text](url)
+    "!?\\[[^]\n]*\\]([^)\n]*)"                         ; [text](url), [x]({{< relref "y" >}})
+    "!?\\[[^]\n]*\\]\\[[^]\n]*\\]"                      ; [text][ref], [text][]
+    "\\[\\(?:\\^\\|fn:\\)[^]\n]*\\]"                        ; [^1], [fn:1] footnotes
+    "{{[<%][^\n]*?[>%]}}"                              ; Hugo shortcodes {{< ref "x" >}}
+    "{{{[^\n]*?}}}"                                     ; Org macros {{{name(args)}}}
+    "<a\\b[^>\n]*>[^\n]*?</a>"                          ; <a href="...">label</a>
     "`[^`\n]+`"                                          ; `code`
     "\\(?:^\\|[[:space:]({'\"-]\\)\\([=~]\\)[^[:space:]]\\(?:[^\n]*?[^[:space:]]\\)?\\1" ; =verbatim= ~code~
     "src_[[:alnum:]-]+\\(?:\\[[^]\n]*\\]\\)?{[^}\n]*}"      ; src_lang{code}
     "<[^>\n]*>"                                          ; <tags>, <!-- -->, <url>
-    "\\_<[[:alpha:]][[:alnum:]+.-]*:[^][:space:]<>\"()]+")   ; scheme:target
-  "Regexps of text in a line that holds links or code.
-A mention there must not become a link.")
+    "\\_<[[:alpha:]][[:alnum:]+.-]*:[^][:space:]<>\"()]+"   ; scheme:target
+    ;; File names and paths written in prose: a.org, notes/x.md, phone_based
+    "[[:alnum:]_~.-]*/[[:alnum:]_~./-]*[[:alnum:]]"
+    "[[:alnum:]_~-]+\\(?:\\.[[:alnum:]_~-]+\\)*\\.[[:alpha:]][[:alnum:]]\\{0,7\\}\\_>"
+    "[[:alnum:]]+\\(?:_[[:alnum:]]+\\)+")
+  "Regexps of text in a line that holds links, code or names.
+A mention there must not become a link, and artisan never writes a
+link into it: links in every syntax (Org, Markdown inline and
+reference, wikilinks, HTML anchors, Hugo shortcodes), Org macros,
+code and verbatim, URLs, and file names or identifiers written in
+prose.")
 
 (defun artisan-graph--protected-ranges (line)
-  "Return the (START . END) ranges of LINE that hold links or code."
+  "Return the (START . END) ranges of LINE that hold links, code or names.
+See `artisan-graph--protected-regexps'."
   (let (ranges)
     (dolist (re artisan-graph--protected-regexps ranges)
       (let ((start 0))
@@ -1138,6 +1175,60 @@ it) when given, else FILE's on disk."
 See `artisan-graph--line-kinds'."
   (and (stringp kinds) (natnump line) (<= 1 line (length kinds))
        (eq (aref kinds (1- line)) ?p)))
+
+;;;; Editing notes: the one door through which artisan changes a note
+
+(defun artisan-graph-edit-refusal (beg end &optional allow-heading)
+  "Return why artisan must not replace the text from BEG to END, or nil.
+The text is the current buffer's.  artisan writes a link only on
+one line of prose, as the indexer parses the note: never in front
+matter (YAML, TOML, JSON), code, comments, drawers, keyword or
+planning lines, nor inside a link, code span, shortcode, macro or
+file name (`artisan-graph--protected-regexps'), nor in a
+read-only buffer or text.  Headings are refused too, unless
+ALLOW-HEADING (a link there changes what the heading says).  BEG
+equal to END is an insertion at that place."
+  (save-excursion
+    (save-restriction
+      (widen)
+      (let* ((bol (progn (goto-char beg) (line-beginning-position)))
+             (eol (line-end-position))
+             (line (line-number-at-pos beg))
+             (kind (let ((kinds (artisan-graph--line-kinds
+                                 (or buffer-file-name (buffer-name)) (current-buffer))))
+                     (and (<= line (length kinds)) (aref kinds (1- line))))))
+        (cond
+         ((or buffer-read-only (text-property-not-all beg (max end (min (1+ beg) eol))
+                                                      'read-only nil))
+          "the text is read-only")
+         ((> end eol) "a link must stay on one line")
+         ((eq kind ?x)
+          (format "line %d is not prose (front matter, code, a comment, a drawer or a keyword line)"
+                  line))
+         ((and (eq kind ?h) (not allow-heading))
+          (format "line %d is a heading (a link would change it)" line))
+         ((let ((b (- beg bol)) (e (- end bol)))
+            (seq-some (lambda (r) (if (= b e)
+                                      (and (< (car r) b) (< b (cdr r)))
+                                    (and (< b (cdr r)) (> e (car r)))))
+                      (artisan-graph--protected-ranges
+                       (buffer-substring-no-properties bol eol))))
+          "it is inside a link, code, a shortcode, a macro or a file name"))))))
+
+(defun artisan-graph-edit-note (beg end text &optional allow-heading)
+  "Replace the current buffer's text from BEG to END with TEXT.
+Every change artisan makes to a note goes through here: it signals
+a `user-error' saying why when `artisan-graph-edit-refusal' refuses
+the place (see there; ALLOW-HEADING as there).  Return the position
+after TEXT."
+  (let ((why (artisan-graph-edit-refusal beg end allow-heading)))
+    (when why
+      (user-error "Artisan will not write a link here: %s" why))
+    (save-excursion
+      (goto-char beg)
+      (delete-region beg end)
+      (insert text)
+      (point))))
 
 (defun artisan-backlinks--fill (key)
   "Fill the current buffer with the backlinks and mentions of the node KEY."
@@ -1296,10 +1387,10 @@ reindexed when it had no other unsaved changes."
               (unless place
                 (user-error "The mention is no longer at %s:%d outside links, code and headings; refresh with g"
                             (file-name-nondirectory file) (plist-get mention :line)))
-              (let ((text (buffer-substring-no-properties (car place) (cdr place))))
-                (goto-char (car place))
-                (delete-region (car place) (cdr place))
-                (insert (artisan-graph-link-string node text))))))
+              (artisan-graph-edit-note
+               (car place) (cdr place)
+               (artisan-graph-link-string
+                node (buffer-substring-no-properties (car place) (cdr place)))))))
         (unless modified
           (save-buffer)
           (artisan-knowledge-reindex-file file t))

@@ -323,6 +323,51 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
               (expect (artisan-test-count-matches "^node " (buffer-string)) :to-equal 13)))
         (delete-file file))))
 
+  (it "never replaces a device, FIFO or note with an export, and follows links to files"
+    (expect (condition-case e (artisan-graph-export 'json "/dev/full")
+              (artisan-graph-error (cadr e)))
+            :to-match "/dev/full: it is a character device")
+    (expect (file-attribute-type (file-attributes "/dev/full")) :to-be nil)
+    (expect (car (file-attributes "/dev/full" 'string)) :to-be nil)
+    (artisan-test-with-temp-dir dir
+      (let ((fifo (expand-file-name "pipe" dir))
+            (real (expand-file-name "real.json" dir))
+            (link (expand-file-name "link.json" dir)))
+        (expect (call-process "mkfifo" nil nil nil fifo) :to-equal 0)
+        (expect (condition-case e (artisan-graph-export 'dot fifo)
+                  (artisan-graph-error (cadr e)))
+                :to-match "named pipe")
+        (expect (string-prefix-p "p" (file-attribute-modes (file-attributes fifo))) :to-be t)
+        (artisan-test-write-file real "old")
+        (make-symbolic-link real link)
+        (artisan-graph-export 'json link)
+        (expect (file-symlink-p link) :to-be-truthy)
+        (expect (with-temp-buffer (insert-file-contents real) (buffer-string))
+                :to-match "\\`{\"version\":1")
+        (expect (directory-files dir nil "tmp") :to-be nil)))
+    ;; A note under the roots is replaced only when asked.
+    (let* ((note (artisan-graph-test--file "orphan.org"))
+           (before (with-temp-buffer (insert-file-contents note) (buffer-string))))
+      (expect (artisan-graph-export 'dot note) :to-throw 'user-error)
+      (expect (with-temp-buffer (insert-file-contents note) (buffer-string)) :to-equal before)
+      ;; Interactively it asks, and a no writes nothing.
+      (spy-on 'yes-or-no-p :and-return-value nil)
+      (spy-on 'read-file-name :and-return-value note)
+      (spy-on 'completing-read :and-return-value "dot")
+      (expect (call-interactively #'artisan-graph-export) :to-throw 'user-error)
+      (expect (spy-calls-count 'yes-or-no-p) :to-equal 1)
+      (expect (with-temp-buffer (insert-file-contents note) (buffer-string)) :to-equal before)
+      (artisan-graph-export 'dot (make-temp-file "artisan-copy-" nil ".dot"))
+      (let ((copy (make-temp-file "artisan-note-copy-" nil ".org")))
+        (copy-file note copy t)
+        (unwind-protect
+            (progn
+              (artisan-graph-export 'dot note nil nil t)
+              (expect (with-temp-buffer (insert-file-contents note) (buffer-string))
+                      :to-match "\\`digraph"))
+          (copy-file copy note t)
+          (delete-file copy)))))
+
   (it "rejects bad export arguments"
     (expect (artisan-graph-export 'png "/tmp/x") :to-throw 'wrong-type-argument)
     (let ((file (make-temp-file "artisan-")))
@@ -846,6 +891,102 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
         (expect (plist-get (artisan-graph--entry-at-point) :key)
                 :to-equal (artisan-graph-test--id 'babel))
         (kill-buffer)))))
+
+(defun artisan-graph-test--text (name)
+  "Return the text of the fixture copy's file NAME on disk."
+  (with-temp-buffer
+    (insert-file-contents (artisan-graph-test--file name))
+    (buffer-string)))
+
+(describe "Every edit artisan makes to a note"
+  (before-each
+    (artisan-graph-test--fresh-copy)
+    (artisan-test-write-file (artisan-graph-test--file "serotonin.org")
+                             ":PROPERTIES:\n:ID: SEROTONIN\n:END:\n#+title: Serotonin\n")
+    (artisan-test-write-file
+     (artisan-graph-test--file "hugo/toml.md")
+     (concat "+++\ntitle = \"Serotonin\"\ntags = [\"neuro\"]\n+++\n\n"
+             "See [Serotonin]({{< relref \"serotonin.md\" >}}) and {{< ref \"Serotonin\" >}}.\n"
+             "The file phone_based_serotonin.org and notes/serotonin.md, serotonin.org too.\n"
+             "A [Serotonin][1] reference, <a href=\"x\">Serotonin</a> and [^Serotonin].\n"))
+    (artisan-test-write-file
+     (artisan-graph-test--file "hugo/yaml.md")
+     "---\ntitle: Serotonin levels\naliases: [Serotonin]\n---\n\nBody.\n")
+    (artisan-test-write-file
+     (artisan-graph-test--file "hugo/json.md")
+     "{\n  \"title\": \"Serotonin\",\n  \"tags\": [\"x\"]\n}\n\nBody text.\n")
+    (artisan-test-write-file
+     (artisan-graph-test--file "plan.org")
+     (concat "#+title: Plan\n* TODO Read\nSCHEDULED: <2026-12-01 Tue> Serotonin\n"
+             "{{{cite(Serotonin)}}} here.\n"))
+    (artisan-index-update))
+  (after-each (artisan-graph-test--cleanup))
+
+  (it "reads TOML and JSON front matter as the note's title and tags"
+    (let ((toml (artisan-graph-node (artisan-graph-test--file "hugo/toml.md")))
+          (json (artisan-graph-node (artisan-graph-test--file "hugo/json.md"))))
+      (expect (plist-get toml :title) :to-equal "Serotonin")
+      (expect (plist-get toml :tags) :to-equal '("neuro"))
+      (expect (plist-get json :title) :to-equal "Serotonin")))
+
+  (it "offers no mention in front matter, link labels, shortcodes, macros or file names"
+    (expect (artisan-graph-unlinked-mentions (artisan-graph-node "SEROTONIN"))
+            :to-be nil))
+
+  (dolist (place '(("hugo/toml.md" 2 "front matter (TOML)")
+                   ("hugo/yaml.md" 3 "front matter (YAML)")
+                   ("hugo/json.md" 2 "front matter (JSON)")
+                   ("hugo/toml.md" 6 "a Markdown link label and a Hugo shortcode")
+                   ("hugo/toml.md" 7 "file names in prose")
+                   ("hugo/toml.md" 8 "reference links, HTML anchors and footnotes")
+                   ("plan.org" 3 "an Org planning line")
+                   ("plan.org" 4 "an Org macro")))
+    (it (format "refuses to link a mention in %s, and leaves the file as it was" (nth 2 place))
+      (let* ((name (nth 0 place))
+             (before (artisan-graph-test--text name)))
+        (expect (artisan-graph-link-mention
+                 (list :file (artisan-graph-test--file name) :line (nth 1 place)
+                       :term "Serotonin")
+                 "SEROTONIN")
+                :to-throw 'user-error)
+        (expect (artisan-graph-test--text name) :to-equal before)
+        (expect (buffer-modified-p (get-file-buffer (artisan-graph-test--file name)))
+                :to-be nil))))
+
+  (it "refuses an edit in read-only text or across lines, and says why"
+    (with-current-buffer (find-file-noselect (artisan-graph-test--file "hugo/yaml.md"))
+      (goto-char (point-max))
+      (insert "Serotonin here\nand there\n")
+      (let ((beg (- (point-max) 25)))
+        (expect (artisan-graph-edit-refusal beg (point-max)) :to-match "one line")
+        (put-text-property beg (+ beg 9) 'read-only t)
+        (expect (artisan-graph-edit-refusal beg (+ beg 9)) :to-match "read-only")
+        (let ((inhibit-read-only t))
+          (remove-text-properties beg (+ beg 9) '(read-only nil)))
+        (expect (artisan-graph-edit-refusal beg (+ beg 9)) :to-be nil)
+        (setq buffer-read-only t)
+        (expect (artisan-graph-edit-note beg (+ beg 9) "[[x]]") :to-throw 'user-error))))
+
+  (it "inserts no link into front matter or inside a link, before asking for a node"
+    (with-current-buffer (find-file-noselect (artisan-graph-test--file "hugo/toml.md"))
+      (let ((asked nil)
+            (before (buffer-string)))
+        (spy-on 'artisan-graph-read-node :and-call-fake
+                (lambda (&rest _) (setq asked t) (cons 'node "SEROTONIN")))
+        (goto-char (point-min))
+        (forward-line 1)
+        (expect (artisan-insert-link) :to-throw 'user-error)
+        (goto-char (point-min))
+        (search-forward "[Sero")
+        (expect (artisan-insert-link) :to-throw 'user-error)
+        (expect asked :to-be nil)
+        (expect (buffer-string) :to-equal before)
+        ;; In prose it inserts.
+        (goto-char (point-max))
+        (artisan-insert-link)
+        (expect asked :to-be t)
+        (expect (buffer-substring (line-beginning-position) (point))
+                :to-equal "[[serotonin|Serotonin]]")))))
 
 (describe "Drawing big graph views"
   (before-all (artisan-graph-test--fresh-copy))

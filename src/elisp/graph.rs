@@ -655,12 +655,12 @@ fn graph_export<'e>(
     let written = run(env, || {
         let format = export::Format::parse(&format)
             .ok_or_else(|| Error::graph(format!("Unknown export format {format} (dot or json)")))?;
-        let target = Path::new(&file);
-        if file.is_empty() || file.ends_with('/') || target.is_dir() {
+        if file.is_empty() || file.ends_with('/') || Path::new(&file).is_dir() {
             return Err(Error::graph(format!(
                 "Cannot write the graph to {file}: a file name is needed, not a directory"
             )));
         }
+        let target = &export::export_target(Path::new(&file))?;
         let tmp = target.with_file_name(format!(
             ".{}.tmp{}",
             target

@@ -18,6 +18,7 @@
 
 use std::collections::HashSet;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -41,6 +42,56 @@ impl Format {
             "json" => Some(Format::Json),
             _ => None,
         }
+    }
+}
+
+/// Checks where an export may be written, and returns the file to write:
+/// `path` itself when it is new or a regular file, or the regular file a
+/// symbolic link at `path` points to (so the link stays a link).  Anything
+/// else (a directory, a character or block device such as `/dev/full`, a
+/// FIFO, a socket, a dangling link) is refused with a message saying what
+/// it is: an export is written to a temporary file and renamed over its
+/// target, which would replace a device with a regular file.
+pub fn export_target(path: &Path) -> crate::error::Result<PathBuf> {
+    use std::os::unix::fs::FileTypeExt;
+    let refuse = |what: &str| {
+        crate::error::Error::graph(format!(
+            "Cannot write the graph to {}: it is {what}, and the graph is only written to a regular file or a new file name",
+            path.display()
+        ))
+    };
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(path.to_path_buf()),
+        Err(e) => {
+            return Err(crate::error::Error::graph(format!(
+                "Cannot write the graph to {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let (target, kind) = if meta.file_type().is_symlink() {
+        match std::fs::canonicalize(path).and_then(|t| Ok((std::fs::metadata(&t)?, t))) {
+            Ok((m, t)) => (t, m.file_type()),
+            Err(_) => return Err(refuse("a symbolic link to nothing")),
+        }
+    } else {
+        (path.to_path_buf(), meta.file_type())
+    };
+    if kind.is_file() {
+        Ok(target)
+    } else if kind.is_dir() {
+        Err(refuse("a directory"))
+    } else if kind.is_char_device() {
+        Err(refuse("a character device"))
+    } else if kind.is_block_device() {
+        Err(refuse("a block device"))
+    } else if kind.is_fifo() {
+        Err(refuse("a named pipe (FIFO)"))
+    } else if kind.is_socket() {
+        Err(refuse("a socket"))
+    } else {
+        Err(refuse("not a regular file"))
     }
 }
 
@@ -376,5 +427,35 @@ mod tests {
             "A rather long title that\nneeds wrapping twice over"
         );
         assert_eq!(wrap_label(""), "");
+    }
+
+    #[test]
+    fn export_targets_are_new_or_regular_files_never_devices() {
+        let dir =
+            std::env::temp_dir().join(format!("artisan-export-target-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let new = dir.join("graph.json");
+        assert_eq!(export_target(&new).unwrap(), new);
+        std::fs::write(&new, "old").unwrap();
+        assert_eq!(export_target(&new).unwrap(), new);
+        // A link to a regular file: the file is written, the link stays.
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(&new, &link).unwrap();
+        assert_eq!(
+            export_target(&link).unwrap(),
+            std::fs::canonicalize(&new).unwrap()
+        );
+        let dangling = dir.join("dangling.json");
+        std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
+        let refused = |p: &Path| export_target(p).unwrap_err().message;
+        assert!(refused(&dangling).contains("a symbolic link to nothing"));
+        assert!(refused(&dir).contains("a directory"));
+        assert!(refused(Path::new("/dev/full")).contains("a character device"));
+        assert!(refused(Path::new("/dev/null")).contains("a character device"));
+        let fifo = dir.join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(refused(&fifo).contains("a named pipe"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

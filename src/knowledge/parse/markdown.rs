@@ -1,8 +1,8 @@
-//! The Markdown parser: YAML front matter, ATX and setext headings, fenced
+//! The Markdown parser: front matter (see [`super::front_matter`]), ATX and setext headings, fenced
 //! code, `[[wikilinks]]`, `[text](target)` links and bare URLs.
 
 use super::{
-    head, line_no, line_ranges, plain_urls, push_links, push_unique, Found, LineKind, LinkKind,
+    front_matter, head, line_no, line_ranges, plain_urls, push_links, Found, LineKind, LinkKind,
     Note, Section, Spans, WikiSide, LOOKAHEAD, MAX_LINKS_PER_NOTE,
 };
 
@@ -22,14 +22,8 @@ pub(super) fn parse_with_kinds(text: &str) -> (Note, Vec<LineKind>) {
         ..Note::default()
     };
 
-    // Front matter.
-    let mut first = 0;
-    if line(0).trim_end() == "---" {
-        if let Some(end) = (1..lines.len()).find(|&i| matches!(line(i).trim_end(), "---" | "...")) {
-            front_matter(&mut note, text, &lines, 1, end);
-            first = end + 1;
-        }
-    }
+    // Front matter: YAML, TOML or JSON.
+    let first = front_matter::read(&mut note, text, &lines);
 
     // Code (fenced and indented), HTML comment blocks and headings.  Lines
     // marked in `in_code` hold no headings and no links.
@@ -339,181 +333,6 @@ fn clean_heading(s: &str) -> String {
     }
     cleaned.push_str(rest);
     cleaned.trim().to_string()
-}
-
-/// Reads the front-matter keys artisan uses from lines `from..to`.
-fn front_matter(note: &mut Note, text: &str, lines: &[(usize, usize)], from: usize, to: usize) {
-    let line = |i: usize| -> &str { text.get(lines[i].0..lines[i].1).unwrap_or("") };
-    let mut i = from;
-    while i < to {
-        let l = line(i);
-        i += 1;
-        if l.starts_with(' ') || l.starts_with('\t') || l.trim_start().starts_with('#') {
-            continue;
-        }
-        let Some(colon) = l.find(':') else { continue };
-        let key = l[..colon].trim().to_ascii_lowercase();
-        let value = l[colon + 1..].trim();
-        // A block list follows an empty value.
-        let mut values = Vec::new();
-        if matches!(value, ">" | ">-" | ">+" | "|" | "|-" | "|+") {
-            // A block scalar: the indented lines that follow, joined.
-            let mut parts = Vec::new();
-            while i < to {
-                let next = line(i);
-                if next.trim().is_empty() || next.starts_with(' ') || next.starts_with('\t') {
-                    parts.push(next.trim());
-                    i += 1;
-                } else {
-                    break;
-                }
-            }
-            let sep = if value.starts_with('>') { " " } else { "\n" };
-            let joined = parts
-                .into_iter()
-                .filter(|p| !p.is_empty())
-                .collect::<Vec<_>>()
-                .join(sep);
-            values.push(joined);
-        } else if value.is_empty() {
-            while i < to {
-                let item = line(i).trim_start();
-                match item
-                    .strip_prefix("- ")
-                    .or_else(|| (item == "-").then_some(""))
-                {
-                    Some(v) => {
-                        values.push(unquote(v.trim()));
-                        i += 1;
-                    }
-                    None => break,
-                }
-            }
-        } else if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-            values = split_flow_list(inner);
-        } else {
-            values.push(unquote(value));
-        }
-        match key.as_str() {
-            "title" => {
-                if let Some(t) = values.first() {
-                    note.title = t.clone();
-                    note.title_line = line_no(i - 1);
-                }
-            }
-            "id" => note.id = values.first().filter(|v| !v.is_empty()).cloned(),
-            "aliases" | "alias" => {
-                for v in values {
-                    push_unique(&mut note.aliases, &v);
-                }
-            }
-            "tags" | "tag" | "keywords" => {
-                for v in values {
-                    // A scalar may hold several tags: "a, b" or "a b".
-                    for t in v.split([',', ' ']) {
-                        push_unique(&mut note.tags, t.trim().trim_start_matches('#'));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// A YAML scalar as written: double-quoted (with `\` escapes),
-/// single-quoted (`''` is a quote) or plain.
-fn unquote(v: &str) -> String {
-    let v = v.trim();
-    if let Some(rest) = v.strip_prefix('"') {
-        let mut out = String::with_capacity(rest.len());
-        let mut chars = rest.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => return out,
-                '\\' => match chars.next() {
-                    Some('n') => out.push('\n'),
-                    Some('t') => out.push('\t'),
-                    Some('r') => out.push('\r'),
-                    Some('0') => out.push('\0'),
-                    Some(e @ ('x' | 'u' | 'U')) => {
-                        let n = match e {
-                            'x' => 2,
-                            'u' => 4,
-                            _ => 8,
-                        };
-                        let hex: String = chars.by_ref().take(n).collect();
-                        match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                            Some(c) => out.push(c),
-                            None => out.push('\u{FFFD}'),
-                        }
-                    }
-                    Some(c) => out.push(c),
-                    None => break,
-                },
-                c => out.push(c),
-            }
-        }
-        // Unterminated: keep it as written.
-        return v.to_string();
-    }
-    if let Some(rest) = v.strip_prefix('\'') {
-        let mut out = String::with_capacity(rest.len());
-        let mut chars = rest.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c != '\'' {
-                out.push(c);
-            } else if chars.peek() == Some(&'\'') {
-                chars.next();
-                out.push('\'');
-            } else {
-                return out;
-            }
-        }
-        return v.to_string();
-    }
-    v.to_string()
-}
-
-/// Splits the inside of a YAML flow list `a, "b, c", d`.
-fn split_flow_list(inner: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in inner.chars() {
-        if escaped {
-            escaped = false;
-            current.push(c);
-            continue;
-        }
-        match (quote, c) {
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                current.push(c);
-            }
-            (Some('"'), '\\') => {
-                escaped = true;
-                current.push(c);
-            }
-            (Some(q), c) if c == q => {
-                quote = None;
-                current.push(c);
-            }
-            (None, ',') => {
-                let v = unquote(&current);
-                if !v.is_empty() {
-                    out.push(v);
-                }
-                current.clear();
-            }
-            _ => current.push(c),
-        }
-    }
-    let v = unquote(&current);
-    if !v.is_empty() {
-        out.push(v);
-    }
-    out
 }
 
 /// Byte ranges of inline code spans in a line.

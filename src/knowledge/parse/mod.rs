@@ -8,6 +8,7 @@
 //! line ends and a leading byte-order mark are normalised away first, which
 //! is also what Emacs shows, so lines and columns agree with the buffer.
 
+mod front_matter;
 mod markdown;
 mod org;
 mod text;

@@ -182,6 +182,7 @@ pub(super) fn parse_with_kinds(text: &str, options: &ParseOptions) -> (Note, Vec
             let l = line(i);
             let trimmed = l.trim_start();
             if matches!(role, LineRole::VerbatimBlock | LineRole::Drawer)
+                || is_planning(l)
                 || trimmed.starts_with("# ")
                 || trimmed == "#"
                 || trimmed.starts_with(": ")
@@ -851,6 +852,17 @@ Vertico and =[[id:not-a-link]]= consult.
                 Hidden, Hidden, Hidden, Hidden, Prose, Hidden, Hidden, Hidden, Heading, Hidden,
                 Hidden, Hidden, Hidden, Hidden, Prose, Prose, Prose, Prose, Prose
             ]
+        );
+    }
+
+    #[test]
+    fn planning_lines_are_hidden_from_link_edits() {
+        use super::super::{line_kinds, LineKind::*};
+        let text =
+            "* TODO Task\nSCHEDULED: <2026-12-01 Tue> Alpha\n  DEADLINE: <2026-12-02>\nAlpha\n";
+        assert_eq!(
+            line_kinds(text, Format::Org, &ParseOptions::default()),
+            vec![Heading, Hidden, Hidden, Prose, Prose]
         );
     }
 
