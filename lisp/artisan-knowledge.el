@@ -144,6 +144,13 @@ directory names."
                    (delq nil (list (bound-and-true-p org-directory)
                                    (bound-and-true-p org-roam-directory)))))
         result)
+    (dolist (r artisan-knowledge-roots)
+      (when (or (string-blank-p r)
+                (not (or (file-name-absolute-p r) (string-prefix-p "~" r))))
+        (user-error "`artisan-knowledge-roots' must hold absolute directory names, not %S%s"
+                    r (if (string-blank-p r) ""
+                        (format " (relative to what? write %S)"
+                                (abbreviate-file-name (expand-file-name r "~")))))))
     (dolist (r roots (nreverse result))
       (when (and (stringp r)
                  (or artisan-knowledge-roots (file-directory-p r)))
@@ -187,11 +194,15 @@ directory names."
   "Signal `artisan-index-error' unless ROOTS are existing directories."
   (unless roots
     (signal 'artisan-index-error
-            (list "No note directories: set `artisan-knowledge-roots' (or `org-directory')")))
+            (list (concat "No note directories: set `artisan-knowledge-roots', or set "
+                          "`org-directory' or `org-roam-directory' to a directory that exists"))))
   (dolist (r roots)
     (unless (file-directory-p r)
       (signal 'artisan-index-error
-              (list (format "The notes directory %s does not exist" r))))))
+              (list (if (file-exists-p (directory-file-name r))
+                        (format "The notes directory %s is a file, not a directory (see `artisan-knowledge-roots')"
+                                (directory-file-name r))
+                      (format "The notes directory %s does not exist" r)))))))
 
 (defun artisan-knowledge-index ()
   "Return the index of the current configuration, opening it if needed.
@@ -205,7 +216,7 @@ Signal `artisan-index-error' when the roots are missing."
   (artisan-knowledge--check-option 'artisan-data-directory
                                    #'stringp "a directory name")
   (let* ((roots (artisan-knowledge-root-directories))
-         (data (expand-file-name artisan-data-directory))
+         (data (artisan-data-file))
          (key (list roots data (artisan-knowledge--extensions)
                     artisan-knowledge-exclude artisan-knowledge-max-file-size
                     (artisan-knowledge--todo-keywords))))

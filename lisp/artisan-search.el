@@ -163,22 +163,61 @@ itself, which HEAD already shows."
         "Type a word to search the notes"
       (format "Type at least %d characters to search the notes" n))))
 
+(defun artisan-search--close-phrase (query)
+  "Return QUERY with a closing quote when its last phrase is still open.
+While a phrase is being typed, it is searched as typed so far."
+  (let ((open nil) (i 0) (n (length query)))
+    (while (< i n)
+      (pcase (aref query i)
+        (?\\ (when open (setq i (1+ i))))
+        (?\" (setq open (not open))))
+      (setq i (1+ i)))
+    (if open (concat query "\"") query)))
+
+(defconst artisan-search--fields '("title" "tag" "tags" "path" "file" "ext" "id" "todo")
+  "The field names the query language knows (see `artisan-search').")
+
+(defun artisan-search--no-results (query)
+  "Return the message candidate for QUERY, which found nothing.
+It names a `field:' prefix that is not a field, since such words
+are searched as plain text."
+  (let ((unknown nil) (start 0))
+    (while (string-match "\\(?:\\`\\|[[:space:]-]\\)\\([[:alpha:]][[:alnum:]_-]*\\):[^[:space:]]"
+                         query start)
+      (let ((name (match-string 1 query)))
+        (unless (or (member (downcase name) artisan-search--fields)
+                    (member name unknown)
+                    (string-match-p "\\`\\(?:https?\\|ftp\\|mailto\\|file\\)\\'" name))
+          (push name unknown)))
+      (setq start (match-end 1)))
+    (artisan-search--message
+     (if unknown
+         (format "No notes match; %s not a field (title: tag: path: ext: id: todo:), so %s searched as text"
+                 (mapconcat (lambda (n) (concat n ":")) (nreverse unknown) ", ")
+                 (if (cdr unknown) "those were" "it was"))
+       "No notes match")
+     'shadow)))
+
 (defun artisan-search--candidates (query)
   "Return the candidate strings for QUERY, caching the last query.
 Input shorter than `artisan-search-min-input' gives one candidate
-saying so, and a malformed query one showing its error."
+saying so, a malformed query one showing its error, and no
+results one saying so.  A phrase still being typed (an open
+quote) is searched as typed so far."
   (if (equal query (car artisan-search--last))
       (cdr artisan-search--last)
     (let ((candidates
            (if (< (length (string-trim query)) (max 1 artisan-search-min-input))
                (artisan-search--message (artisan-search--too-short) 'shadow)
              (condition-case err
-                 (mapcar (lambda (hit)
-                           (let ((c (artisan-search-format hit)))
-                             (puthash c hit artisan-search--hits)
-                             c))
-                         (artisan-knowledge-search query artisan-search-limit
-                                                   artisan-search-max-per-file))
+                 (or (mapcar (lambda (hit)
+                               (let ((c (artisan-search-format hit)))
+                                 (puthash c hit artisan-search--hits)
+                                 c))
+                             (artisan-knowledge-search (artisan-search--close-phrase query)
+                                                       artisan-search-limit
+                                                       artisan-search-max-per-file))
+                     (artisan-search--no-results query))
                (artisan-query-error
                 (artisan-search--message (concat "Query error: " (cadr err)) 'error))))))
       (setq artisan-search--last (cons query candidates))

@@ -255,7 +255,7 @@ MODE, ENV and NATIVE-COMPILE are its keywords."
                     (and (not (eq mode 'bare)) module))
           :work-dir (make-temp-file "artisan-startup-" t)
           :history-dir (and record (artisan-startup-directory))
-          :data-directory (expand-file-name artisan-data-directory)
+          :data-directory (artisan-data-file)
           :extra-env env
           :mode (or mode 'record)
           :native-compile native-compile

@@ -67,7 +67,16 @@ live below it.  It is created when first needed."
 
 (defun artisan-data-file (&rest components)
   "Return the absolute file name of COMPONENTS below `artisan-data-directory'.
-COMPONENTS are joined with `expand-file-name' from left to right."
+COMPONENTS are joined with `expand-file-name' from left to right.
+Signal a `user-error' naming the option when it is not an absolute
+directory name (an empty or relative one would write into whatever
+directory is current)."
+  (unless (and (stringp artisan-data-directory)
+               (not (string-blank-p artisan-data-directory))
+               (or (file-name-absolute-p artisan-data-directory)
+                   (string-prefix-p "~" artisan-data-directory)))
+    (user-error "`artisan-data-directory' must be an absolute directory name, not %S"
+                artisan-data-directory))
   (let ((file (file-name-as-directory
                (expand-file-name artisan-data-directory))))
     (dolist (c components file)

@@ -266,8 +266,20 @@ Org headings start with stars, Markdown ones with hashes."
         (expect (car short) :to-match "\\`Type at least")
         (expect (gethash (car short) artisan-search--hits) :to-be nil))
       ;; A malformed query while typing shows the problem as a candidate.
-      (expect (car (artisan-search--candidates "\"open phrase"))
-              :to-match "Query error: Unterminated phrase")))
+      (expect (car (artisan-search--candidates "emacs OR"))
+              :to-match "Query error: OR needs a word")
+      ;; A phrase being typed is searched as typed so far, not an error.
+      (let ((open (artisan-search--candidates "\"gnuplot is a")))
+        (expect (car open) :not :to-match "Query error")
+        (expect (gethash (car open) artisan-search--hits) :to-be-truthy))
+      (expect (artisan-search--close-phrase "a \"b c") :to-equal "a \"b c\"")
+      (expect (artisan-search--close-phrase "a \"b\" c") :to-equal "a \"b\" c")
+      (expect (artisan-search--close-phrase "\"say \\\"hi") :to-equal "\"say \\\"hi\"")
+      ;; No results: one candidate saying so, naming a prefix that is no field.
+      (expect (substring-no-properties (car (artisan-search--candidates "foo:zzyzxq")))
+              :to-equal "No notes match; foo: not a field (title: tag: path: ext: id: todo:), so it was searched as text")
+      (expect (substring-no-properties (car (artisan-search--candidates "zzyzxq qqxyzzy")))
+              :to-equal "No notes match")))
 
   (artisan-test-corpus-it "does not search for the text of a query error when it is chosen"
     (let ((searched nil))
@@ -275,11 +287,11 @@ Org headings start with stars, Markdown ones with hashes."
                  (lambda (_prompt table &rest _)
                    ;; The user types a malformed query and picks the first
                    ;; candidate, as RET does in vertico.
-                   (car (all-completions "\"open phrase" table))))
+                   (car (all-completions "emacs OR" table))))
                 ((symbol-function 'artisan-search-results)
                  (lambda (q) (setq searched q))))
         (let ((artisan-search-use-consult nil))
-          (expect (artisan-search) :to-throw 'user-error '("Query error: Unterminated phrase: a \" has no closing \""))))
+          (expect (artisan-search) :to-throw 'user-error '("Query error: OR needs a word to search for on both sides (\"vertico OR ivy\")"))))
       (expect searched :to-be nil)))
 
   (artisan-test-corpus-it "lists results in a buffer that next-error walks"
@@ -756,6 +768,48 @@ Org headings start with stars, Markdown ones with hashes."
         (expect (artisan-search) :to-be nil)
         (expect started :to-equal '(changed nil))))))
 
+(describe "Words people search for"
+  :var (notes data)
+  (before-all
+    (artisan-test-ensure-module)
+    (setq notes (file-name-as-directory (make-temp-file "artisan-notes-" t))
+          data (file-name-as-directory (make-temp-file "artisan-data-" t)))
+    (artisan-test-write-file (expand-file-name "hepatitis.org" notes)
+                             "#+title: Hepatitis C\n\nHepatitis C is a virus; see also vitamin C.\n")
+    (artisan-test-write-file (expand-file-name "cpp.md" notes)
+                             "# Templates\n\nWriting C++ templates, and a little C# and F#.\n")
+    (artisan-test-write-file (expand-file-name "party.txt" notes)
+                             "Party plans\nThe launch went well 🎉 and everyone cheered 👍🏽.\n"))
+  (after-all
+    (delete-directory notes t)
+    (delete-directory data t))
+  (before-each
+    (setq artisan-data-directory data
+          artisan-knowledge-roots (list notes)
+          artisan-knowledge-exclude nil))
+
+  (it "finds c++, c# and f# as words, not every lone c"
+    (let ((hits (artisan-search-query "c++")))
+      (expect (mapcar (lambda (h) (file-name-nondirectory (plist-get h :file))) hits)
+              :to-equal '("cpp.md"))
+      (expect (plist-get (car hits) :column) :to-equal 8))
+    (expect (length (artisan-search-query "c#")) :to-equal 1)
+    (expect (length (artisan-search-query "F#")) :to-equal 1)
+    ;; A lone c still finds the lone c.
+    (expect (mapcar (lambda (h) (file-name-nondirectory (plist-get h :file)))
+                    (artisan-search-query "hepatitis c"))
+            :to-equal '("hepatitis.org")))
+
+  (it "finds emoji, and says when a query has no words at all"
+    (let ((hit (car (artisan-search-query "🎉"))))
+      (expect (file-name-nondirectory (plist-get hit :file)) :to-equal "party.txt")
+      (expect (plist-get hit :line) :to-equal 2)
+      (expect (plist-get hit :column) :to-equal 21))
+    (expect (length (artisan-search-query "👍🏽")) :to-equal 1)
+    (dolist (q '("—" "..." "\"!!\""))
+      (expect (condition-case e (artisan-search-query q) (artisan-query-error (cadr e)))
+              :to-match "\\`The query has no words to search for"))))
+
 (describe "Bad option values"
   (before-each (artisan-test-ensure-module))
 
@@ -831,6 +885,42 @@ Org headings start with stars, Markdown ones with hashes."
           (artisan-data-directory (make-temp-file "artisan-data-" t)))
       (expect (condition-case e (artisan-search-query "x") (artisan-error (car e)))
               :to-be 'artisan-index-error)))
+
+  (it "names org-roam-directory too when no roots are configured"
+    (let ((artisan-knowledge-roots nil)
+          (org-directory "/no/such/org/")
+          (artisan-data-directory (make-temp-file "artisan-data-" t)))
+      (expect (condition-case e (artisan-index-update t) (artisan-error (cadr e)))
+              :to-match "[`‘]artisan-knowledge-roots['’], or set [`‘]org-directory['’] or [`‘]org-roam-directory['’]")))
+
+  (it "refuses an empty or relative root instead of indexing the current directory (17.7)"
+    (artisan-test-with-temp-dir dir
+      (let ((default-directory dir)
+            (artisan-data-directory (expand-file-name "data/" dir)))
+        (artisan-test-write-file (expand-file-name "stray.org" dir) "#+title: Stray\n")
+        (dolist (root '("" "  " "notes" "./notes"))
+          (let ((artisan-knowledge-roots (list root)))
+            (expect (condition-case e (artisan-index-update t) (user-error (cadr e)))
+                    :to-match "[`‘]artisan-knowledge-roots['’] must hold absolute directory names")))
+        (expect (file-exists-p (expand-file-name "data/" dir)) :to-be nil))))
+
+  (it "refuses an empty or relative data directory instead of writing into the current one (17.8)"
+    (artisan-test-with-temp-dir dir
+      (let ((default-directory dir)
+            (artisan-knowledge-roots (list (expand-file-name "test/example-notes/" artisan-test-root))))
+        (dolist (data '("" "artisan-data/"))
+          (let ((artisan-data-directory data))
+            (expect (condition-case e (artisan-index-update t) (user-error (cadr e)))
+                    :to-match "[`‘]artisan-data-directory['’] must be an absolute directory name")))
+        (expect (directory-files dir nil "\\`[^.]") :to-be nil))))
+
+  (it "says a root that is a file is a file, not missing (17.9)"
+    (artisan-test-with-temp-dir dir
+      (let* ((file (artisan-test-write-file (expand-file-name "note.org" dir) "x\n"))
+             (artisan-knowledge-roots (list file))
+             (artisan-data-directory (expand-file-name "data/" dir)))
+        (expect (condition-case e (artisan-index-update t) (artisan-error (cadr e)))
+                :to-match "note.org is a file, not a directory"))))
 
   (it "signals for an invalid exclude glob"
     (let ((artisan-knowledge-roots (list (make-temp-file "artisan-notes-" t)))

@@ -1913,7 +1913,14 @@ mod tests {
             );
         }
         assert!(index.search("", &opts()).unwrap().is_empty());
-        assert!(index.search("+++", &opts()).unwrap().is_empty());
+        // Punctuation alone has no words to search for, and says so.
+        let e = index.search("+++", &opts()).unwrap_err();
+        assert_eq!(e.kind, Kind::Query);
+        assert!(
+            e.message.contains("no words to search for"),
+            "{}",
+            e.message
+        );
     }
 }
 

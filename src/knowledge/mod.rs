@@ -7,4 +7,5 @@ pub mod parse;
 pub mod query;
 pub mod schema;
 pub mod search;
+pub mod tokenizer;
 pub mod walk;

@@ -13,13 +13,15 @@ use tantivy::schema::{
     INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, TextAnalyzer,
 };
+
+use super::tokenizer::WordTokenizer;
 use tantivy::Index;
 
 /// Bumped whenever the schema or the analysis changes; a different version
 /// makes a new index directory and a full rebuild.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Name of the analyzer for text fields: words, lower-cased, accents folded.
 pub const TEXT_ANALYZER: &str = "artisan_text";
@@ -160,10 +162,11 @@ pub fn build() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// The analyzer for text: words split on non-alphanumerics, lower-cased,
-/// accents folded (so `resume` finds `résumé`), tokens over 64 bytes dropped.
+/// The analyzer for text: words (see [`super::tokenizer`]: alphanumeric
+/// runs, `c++`/`c#`, emoji), lower-cased, accents folded (so `resume`
+/// finds `résumé`), tokens over 64 bytes dropped.
 pub fn text_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
+    TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(64))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)

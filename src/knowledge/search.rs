@@ -1091,6 +1091,15 @@ pub fn search(
     if parsed.is_empty() || options.limit == 0 {
         return Ok(Vec::new());
     }
+    let wordless = |a: &Atom| match a {
+        Atom::Word { text, .. } | Atom::Phrase(text) => schema::tokens(text).is_empty(),
+        Atom::Field { .. } => false,
+    };
+    if parsed.required.iter().flatten().all(wordless) {
+        return Err(Error::query(
+            "The query has no words to search for: punctuation is not indexed (letters, digits, c++ and c#, and emoji are)",
+        ));
+    }
     let exact = run(searcher, f, &parsed, options, false)?;
     if !exact.is_empty() {
         return Ok(exact);
