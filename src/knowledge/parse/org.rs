@@ -206,10 +206,23 @@ pub(super) fn parse_with_kinds(text: &str, options: &ParseOptions) -> (Note, Vec
         if note.links.len() >= MAX_LINKS_PER_NOTE {
             break;
         }
+        let l = line(i);
         if kind == LineKind::Hidden {
+            // As org-roam 2 does, links in property values (but ROAM_REFS)
+            // and in keyword lines (but #+transclude) count, each with its
+            // own line as context; artisan never writes a link there.
+            let counted = match roles.get(i) {
+                Some(LineRole::Drawer) => property(l).is_some_and(|(key, _)| key != "roam_refs"),
+                Some(LineRole::Text) => keyword(l).is_some_and(|(key, _)| key != "transclude"),
+                _ => false,
+            };
+            if counted {
+                push_links(&mut note, text, &lines, i, section, line_links(l), &|_| {
+                    true
+                });
+            }
             continue;
         }
-        let l = line(i);
         push_links(
             &mut note,
             text,
@@ -309,6 +322,14 @@ fn keyword(line: &str) -> Option<(String, &str)> {
         return None;
     }
     Some((key.to_ascii_lowercase(), rest[colon + 1..].trim()))
+}
+
+/// A property drawer line `:KEY: value` as (lower-cased key, value).
+fn property(line: &str) -> Option<(String, &str)> {
+    let rest = line.trim_start().strip_prefix(':')?;
+    let (key, value) = rest.split_once(':')?;
+    (!key.is_empty() && !key.contains(char::is_whitespace))
+        .then(|| (key.to_ascii_lowercase(), value.trim()))
 }
 
 /// The level of a heading line, or None: stars at column 0 followed by a
@@ -853,6 +874,31 @@ Vertico and =[[id:not-a-link]]= consult.
                 Hidden, Hidden, Hidden, Hidden, Prose, Prose, Prose, Prose, Prose
             ]
         );
+    }
+
+    #[test]
+    fn links_in_property_values_and_keywords_count_as_org_roam_counts_them() {
+        let text = ":PROPERTIES:\n:ID: f\n:ROAM_REFS: [[id:refd]]\n:END:\n#+title: T\n#+related: [[id:kw]]\n#+transclude: [[id:tr]]\n* H\n:PROPERTIES:\n:LINKS: [[id:a][A]] and [[id:b]]\n:END:\n#+begin_src text\n#+x: [[id:src]]\n#+end_src\nSee [[id:c]].\n";
+        let n = org(text);
+        let links: Vec<(&str, u32, &str)> = n
+            .links
+            .iter()
+            .map(|l| (l.target.as_str(), l.line, l.context.as_str()))
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                ("kw", 6, "#+related: [[id:kw]]"),
+                ("a", 10, ":LINKS: [[id:a][A]] and [[id:b]]"),
+                ("b", 10, ":LINKS: [[id:a][A]] and [[id:b]]"),
+                ("c", 15, "See [[id:c]]."),
+            ]
+        );
+        assert_eq!(n.links[1].section, 1);
+        // The lines stay hidden: no link is ever written there.
+        let kinds = super::super::line_kinds(text, Format::Org, &ParseOptions::default());
+        assert_eq!(kinds[9], LineKind::Hidden);
+        assert_eq!(kinds[5], LineKind::Hidden);
     }
 
     #[test]
