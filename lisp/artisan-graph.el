@@ -1284,7 +1284,8 @@ after TEXT."
                      "  "
                      (propertize (artisan-graph--location (plist-get m :file) (plist-get m :line))
                                  'face 'artisan-graph-location))
-             (string-trim (plist-get m :snippet)))))))
+             (artisan-graph--pretty-context (string-trim (plist-get m :snippet))
+                                            label-first))))))
     (goto-char (point-min))))
 
 (defun artisan-backlinks--show (key)

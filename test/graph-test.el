@@ -922,6 +922,19 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
     (artisan-index-update))
   (after-each (artisan-graph-test--cleanup))
 
+  (it "shows a mention's line with links by their labels, as backlink contexts are"
+    (artisan-test-write-file
+     (artisan-graph-test--file "mention-with-link.org")
+     (format "#+title: M\n\nSerotonin and [[id:%s][the editor]] together.\n"
+             (artisan-graph-test--id 'emacs)))
+    (artisan-index-update)
+    (save-window-excursion
+      (artisan-backlinks "SEROTONIN" t)
+      (with-current-buffer artisan-backlinks-buffer-name
+        (expect (buffer-string) :to-match "Unlinked mentions (1)")
+        (expect (buffer-string) :to-match "Serotonin and the editor together\\.")
+        (expect (buffer-string) :not :to-match "\\[\\[id:"))))
+
   (it "reads TOML and JSON front matter as the note's title and tags"
     (let ((toml (artisan-graph-node (artisan-graph-test--file "hugo/toml.md")))
           (json (artisan-graph-node (artisan-graph-test--file "hugo/json.md"))))
