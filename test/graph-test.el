@@ -935,6 +935,29 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
         (expect (buffer-string) :to-match "Serotonin and the editor together\\.")
         (expect (buffer-string) :not :to-match "\\[\\[id:"))))
 
+  (it "resolves Hugo ref and relref shortcodes, and makes no dead links of other shortcodes"
+    (artisan-test-write-file (artisan-graph-test--file "site/content/posts/dopamine.md")
+                             "+++\ntitle = \"Dopamine\"\n+++\nText.\n")
+    (artisan-test-write-file (artisan-graph-test--file "site/content/about.md")
+                             "+++\ntitle = \"About\"\n+++\nAbout.\n")
+    (artisan-test-write-file
+     (artisan-graph-test--file "site/content/posts/a.md")
+     (concat "+++\ntitle = \"A\"\n+++\n"
+             "[D]({{< relref \"dopamine.md#x\" >}}), {{< ref \"/about\" >}}, "
+             "{{< figure src=\"x.png\" >}} and [gone]({{< relref \"missing.md\" >}}).\n"))
+    (artisan-index-update)
+    (let ((a (artisan-graph-test--file "site/content/posts/a.md")))
+      (expect (mapcar (lambda (b) (plist-get b :file))
+                      (artisan-backlinks (artisan-graph-test--file "site/content/posts/dopamine.md")))
+              :to-equal (list a))
+      (expect (mapcar (lambda (b) (plist-get b :file))
+                      (artisan-backlinks (artisan-graph-test--file "site/content/about.md")))
+              :to-equal (list a))
+      (expect (mapcar (lambda (d) (file-name-nondirectory (plist-get d :target)))
+                      (seq-filter (lambda (d) (equal (plist-get d :file) a))
+                                  (plist-get (artisan--graph-report (artisan-graph-index)) :dead)))
+              :to-equal '("missing.md"))))
+
   (it "reads TOML and JSON front matter as the note's title and tags"
     (let ((toml (artisan-graph-node (artisan-graph-test--file "hugo/toml.md")))
           (json (artisan-graph-node (artisan-graph-test--file "hugo/json.md"))))

@@ -462,8 +462,11 @@ fn percent_decode(s: &str) -> String {
 /// to line).  Returns (byte offset, kind, target, label).
 fn line_links(line: &str, comment: &mut bool) -> Vec<Found> {
     // Every link form holds '[' (wikilinks, [text](target)) or ':' (URLs);
-    // a comment opens with '<'.
-    if !*comment && memchr::memchr3(b'[', b':', b'<', line.as_bytes()).is_none() {
+    // a comment opens with '<', a Hugo shortcode with '{'.
+    if !*comment
+        && memchr::memchr3(b'[', b':', b'<', line.as_bytes()).is_none()
+        && memchr::memchr(b'{', line.as_bytes()).is_none()
+    {
         return Vec::new();
     }
     let mut hidden = code_spans(line);
@@ -550,6 +553,20 @@ fn line_links(line: &str, comment: &mut bool) -> Vec<Found> {
             continue;
         }
         let mut target = rest[..close].trim();
+        // `[x]({{< relref "y.md#a" >}})`: Hugo's ref and relref shortcodes
+        // name the page; another shortcode is no link.
+        if target.starts_with("{{") {
+            if let Some(path) = shortcode(target).and_then(|(_, p)| p) {
+                let label = line[open + 1..mid].trim().to_string();
+                out.push((
+                    open,
+                    LinkKind::Relative,
+                    path,
+                    (!label.is_empty()).then_some(label),
+                ));
+            }
+            continue;
+        }
         if let Some(t) = target.strip_prefix('<') {
             target = t.split('>').next().unwrap_or(t);
         } else if let Some((t, _title)) = target.split_once(char::is_whitespace) {
@@ -588,6 +605,23 @@ fn line_links(line: &str, comment: &mut bool) -> Vec<Found> {
     }
 
     let inline = Spans::new(inline);
+    // Hugo's {{< ref "x" >}} and {{< relref "x" >}} outside a link's
+    // destination are links too (in raw HTML, say).
+    let mut from = 0;
+    while let Some(rel) = line[from..].find("{{") {
+        let at = from + rel;
+        match shortcode(&line[at..]) {
+            Some((len, path)) => {
+                from = at + len;
+                if let Some(path) = path {
+                    if !inline.contains(at) && !code.contains(at) && !wiki.contains(at) {
+                        out.push((at, LinkKind::Relative, path, None));
+                    }
+                }
+            }
+            None => from = at + 2,
+        }
+    }
     for (at, url) in plain_urls(line) {
         if !wiki.contains(at) && !inline.contains(at) && !code.contains(at) {
             out.push((at, LinkKind::Url, url, None));
@@ -595,6 +629,47 @@ fn line_links(line: &str, comment: &mut bool) -> Vec<Found> {
     }
     out.sort_by_key(|l| l.0);
     out
+}
+
+/// The Hugo shortcode at the start of `s` (`{{< name args >}}` or
+/// `{{% name args %}}`): its length in bytes and, for `ref` and `relref`,
+/// the page it names as a link target.  Hugo looks a relative page up
+/// from the current page and then from the content root; artisan writes
+/// it from the root (`/x.md`), which the graph resolves below the nearest
+/// directory above the note that holds it (the page's own directory
+/// last).  The `#anchor` part is dropped, as for other relative links.
+fn shortcode(s: &str) -> Option<(usize, Option<String>)> {
+    let (open, close) = if s.starts_with("{{<") {
+        ("{{<", ">}}")
+    } else if s.starts_with("{{%") {
+        ("{{%", "%}}")
+    } else {
+        return None;
+    };
+    let end = head(s, LOOKAHEAD).find(close)?;
+    let inner = s[open.len()..end].trim().trim_start_matches('/').trim();
+    let (name, args) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+    let len = end + close.len();
+    if !matches!(name, "ref" | "relref") {
+        return Some((len, None));
+    }
+    let args = args.trim();
+    let args = args.strip_prefix("path=").unwrap_or(args).trim();
+    let page = match args.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next().unwrap_or(""),
+        None => args.split_whitespace().next().unwrap_or(""),
+    };
+    let page = page.split(['#', '?']).next().unwrap_or("");
+    if page.is_empty() {
+        return Some((len, None));
+    }
+    let page = percent_decode(page);
+    let rooted = if page.starts_with('/') {
+        page
+    } else {
+        format!("/{page}")
+    };
+    Some((len, Some(rooted)))
 }
 
 /// `s` without the parentheses around all of it (`(x)` -> `x`, but not
@@ -955,6 +1030,35 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
                 ("q#Plan [draft]", None),
             ]
         );
+    }
+
+    #[test]
+    fn hugo_ref_and_relref_shortcodes_are_links_and_other_shortcodes_are_not() {
+        let n = md("See [Serotonin]({{< relref \"serotonin.md#effects\" >}}), \
+                    {{< ref \"/posts/dopamine\" >}} and [fig]({{< figure src=\"x.png\" >}}).\n\
+                    {{% relref path=\"notes/a b.md\" %}} {{< youtube id >}} `{{< ref \"code.md\" >}}`\n");
+        let links: Vec<(LinkKind, &str, Option<&str>, u32, u32)> = n
+            .links
+            .iter()
+            .map(|l| {
+                (
+                    l.kind,
+                    l.target.as_str(),
+                    l.label.as_deref(),
+                    l.line,
+                    l.column,
+                )
+            })
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                (LinkKind::Relative, "/serotonin.md", Some("Serotonin"), 1, 4),
+                (LinkKind::Relative, "/posts/dopamine", None, 1, 56),
+                (LinkKind::Relative, "/notes/a b.md", None, 2, 0),
+            ]
+        );
+        assert!(n.links.iter().all(|l| !l.target.contains("{{")));
     }
 
     #[test]
