@@ -116,7 +116,12 @@ pub(super) fn parse_with_kinds(text: &str) -> (Note, Vec<LineKind>) {
                 && !super::is_list_item(above)
                 && headings.last().is_none_or(|h| h.0 != i - 1);
             if let (Some(level), true) = (level, above_is_text) {
-                headings.push((i - 1, level, above.trim().to_string(), i + 1));
+                headings.push((
+                    i - 1,
+                    level,
+                    clean_heading(without_attributes(above.trim())),
+                    i + 1,
+                ));
                 prev = Prev::Other;
             }
         }
@@ -281,7 +286,64 @@ fn atx_heading(line: &str) -> Option<(u32, String)> {
     if without.is_empty() || without.ends_with(' ') {
         text = without.trim_end();
     }
-    Some((u32::try_from(hashes).unwrap_or(1), clean_heading(text)))
+    Some((
+        u32::try_from(hashes).unwrap_or(1),
+        clean_heading(without_attributes(text)),
+    ))
+}
+
+/// Heading text without a trailing attribute list, as Pandoc, Hugo,
+/// kramdown and ox-hugo write them: `From HackerNews {#from-hn .big
+/// lang=en}`.  The list is only removed when every item in it is an
+/// attribute (`#id`, `.class`, `key=value`, `key="a b"`, `-`), so a
+/// heading that ends in braces of its own keeps them.
+fn without_attributes(text: &str) -> &str {
+    let Some(inner) = text.strip_suffix('}') else {
+        return text;
+    };
+    let Some(open) = inner.rfind('{') else {
+        return text;
+    };
+    let before = &inner[..open];
+    if !(before.is_empty() || before.ends_with([' ', '\t'])) {
+        return text;
+    }
+    let items = &inner[open + 1..];
+    let mut rest = items.trim();
+    if rest.is_empty() {
+        return text;
+    }
+    let name = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+    };
+    while !rest.is_empty() {
+        let (item, after) = if let Some(eq) = rest.find('=').filter(|&eq| {
+            rest[..eq].find(char::is_whitespace).is_none() && rest[eq + 1..].starts_with('"')
+        }) {
+            // key="quoted value"
+            let value = &rest[eq + 2..];
+            let Some(close) = value.find('"') else {
+                return text;
+            };
+            (&rest[..eq + 2 + close + 1], &value[close + 1..])
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            (&rest[..end], &rest[end..])
+        };
+        let ok = item == "-"
+            || item.strip_prefix('#').is_some_and(name)
+            || item.strip_prefix('.').is_some_and(name)
+            || item
+                .split_once('=')
+                .is_some_and(|(k, v)| name(k) && (v.is_empty() || !v.contains(['{', '}'])));
+        if !ok {
+            return text;
+        }
+        rest = after.trim_start();
+    }
+    before.trim_end()
 }
 
 /// Heading text for display: links become their labels.
@@ -1059,6 +1121,34 @@ Web: <https://example.com/x> and `[[not-a-link]]` in code.
             ]
         );
         assert!(n.links.iter().all(|l| !l.target.contains("{{")));
+    }
+
+    #[test]
+    fn heading_attribute_lists_are_not_heading_text() {
+        let n = md("# Title {#top}\n\n## From HackerNews {#from-hackernews .big lang=en data-x=\"a b\"}\n\
+                    Setext heading {- .unnumbered}\n---\n\n### Keeps {braces}\n### Set {a, b}\n### Odd{#x}\n");
+        let heads: Vec<&str> = n
+            .sections
+            .iter()
+            .skip(1)
+            .map(|s| s.heading.as_str())
+            .collect();
+        assert_eq!(
+            heads,
+            vec![
+                "Title",
+                "From HackerNews",
+                "Setext heading",
+                "Keeps {braces}",
+                "Set {a, b}",
+                "Odd{#x}"
+            ]
+        );
+        assert_eq!(n.title, "Title");
+        assert_eq!(
+            n.sections[4].outline,
+            vec!["Title", "Setext heading", "Keeps {braces}"]
+        );
     }
 
     #[test]
