@@ -393,26 +393,33 @@ pub(crate) fn context_around(
             .unwrap_or("")
     };
     let blank = |s: &str| s.trim().is_empty();
+    // In a long paragraph, the context is a window around the line: at
+    // most half the room before it, and never more lines than the room
+    // can show (so a paragraph of 20,000 linked lines costs linear time).
     let mut start = index;
+    let mut before = 0usize;
     if !is_list_item(line(index)) {
-        while start > 0 {
+        while start > 0 && before < MAX / 2 {
             let prev = line(start - 1);
             if blank(prev) || is_break(prev) {
                 break;
             }
             start -= 1;
+            before += prev.len() + 1;
             if is_list_item(prev) {
                 break;
             }
         }
     }
     let mut end = index;
-    while end + 1 < lines.len() {
+    let mut after = line(index).len();
+    while end + 1 < lines.len() && before + after < MAX * 4 {
         let next = line(end + 1);
         if blank(next) || is_break(next) || is_list_item(next) {
             break;
         }
         end += 1;
+        after += next.len() + 1;
     }
     let mut out = String::new();
     for i in start..=end {
@@ -456,16 +463,24 @@ pub(crate) fn push_links(
         .and_then(|&(s, e)| text.get(s..e))
         .unwrap_or("");
     let context = context_around(text, lines, index, is_break);
+    // Columns counted on from the previous link (the links come in line
+    // order), so a line of 20,000 links is read once, not once a link.
+    let (mut counted_to, mut counted) = (0usize, 0u32);
     for (offset, kind, target, label) in found {
         if note.links.len() >= MAX_LINKS_PER_NOTE {
             break;
         }
+        if offset < counted_to {
+            (counted_to, counted) = (0, 0);
+        }
+        counted += char_count(line.get(counted_to..offset).unwrap_or(""));
+        counted_to = offset;
         note.links.push(Link {
             kind,
             target,
             label,
             line: line_no(index),
-            column: char_count(line.get(..offset).unwrap_or(line)),
+            column: counted,
             section,
             context: context.clone(),
         });
@@ -592,6 +607,33 @@ pub(crate) fn plain_urls(line: &str) -> Vec<(usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_paragraph_of_links_gives_each_link_the_text_around_its_own_line() {
+        // 20,000 linked lines in one paragraph: each context is a window
+        // around its line (this took 29 s when every context started at
+        // the paragraph's first line).
+        let mut org = String::from("#+title: Dense\n\n");
+        for i in 0..20_000 {
+            org.push_str(&format!("[[id:n{i:05}][n{i}]] x\n"));
+        }
+        let md = org.replace("[[id:", "[[").replace("][", "|");
+        for (text, format) in [(org, Format::Org), (md, Format::Markdown)] {
+            let n = parse(&text, format, "d", &ParseOptions::default());
+            assert_eq!(n.links.len(), 20_000);
+            let l = &n.links[12_345];
+            assert_eq!((l.line, l.column), (12_348, 0));
+            assert!(l.context.contains("n12345"), "{:?}: {}", format, l.context);
+            assert!(l.context.chars().count() <= 401); // 400 and an ellipsis
+        }
+        // On one line, columns are counted on from link to link.
+        let line: String = (0..5_000).map(|i| format!("é[[n{i}]] ")).collect();
+        let n = parse(&line, Format::Markdown, "d", &ParseOptions::default());
+        let before: usize = (0..4_000)
+            .map(|j| format!("é[[n{j}]] ").chars().count())
+            .sum();
+        assert_eq!(n.links[4_000].column as usize, before + 1);
+    }
 
     #[test]
     fn decode_strips_bom_and_crlf_and_keeps_invalid_bytes_as_replacements() {
