@@ -458,3 +458,12 @@ fn now_unix() -> f64 {
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
 }
+
+/// Return (KIND NAME) of the source ID of MON, KIND a symbol; nil if none.
+#[defun]
+fn pause_source_info<'e>(env: &'e Env, mon: &PauseMonitor, id: i64) -> Result<Value<'e>> {
+    match mon.0.get_source(id_of(id)) {
+        Some(s) => env.list((env.intern(s.kind.name())?, s.name.as_str())),
+        None => ().into_lisp(env),
+    }
+}
