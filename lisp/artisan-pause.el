@@ -76,12 +76,15 @@
 (declare-function artisan--pause-history-save "artisan-dyn")
 (declare-function artisan--pause-history-prune "artisan-dyn")
 (declare-function profiler-make-profile "profiler")
+(declare-function subr-native-comp-unit "data.c")
+(declare-function native-comp-unit-file "data.c")
 (declare-function profiler-cpu-start "profiler.c")
 (declare-function profiler-cpu-stop "profiler.c")
 (declare-function profiler-cpu-log "profiler.c")
 (declare-function profiler-cpu-running-p "profiler.c")
 (defvar artisan-gc-monitor-mode)
 (defvar profiler-sampling-interval)
+(defvar profiler-log-size)
 
 (defgroup artisan-pause nil
   "Find out why Emacs paused: the responsiveness monitor."
@@ -138,11 +141,11 @@ init file to keep it."
 
 (defcustom artisan-pause-profile t
   "Non-nil means profile the next occurrence of something that was slow.
-After `artisan-pause-profile-after' pauses of the same source, its
-next occurrence runs under the CPU profiler (`profiler-cpu-start'),
-until one that is a pause is captured; the report then shows its
-call tree.  Nothing is profiled while you run the profiler
-yourself."
+From the `artisan-pause-profile-after'th pause of a source on, the
+occurrence after each of its pauses runs under the CPU profiler
+\(`profiler-cpu-start'), until a profiled one is a pause; the report
+then shows its call tree.  So the profiler runs at most once per
+pause.  Nothing is profiled while you run the profiler yourself."
   :type 'boolean
   :set #'artisan-pause--set
   :initialize #'custom-initialize-default)
@@ -270,7 +273,19 @@ Each maps to (FILTER-ID . SENTINEL-ID), or t until they are named.")
    ((symbolp function) (symbol-name function))
    ((advice--p function)
     (artisan-pause-describe-function (advice--cd*r function)))
-   ((subrp function) (subr-name function))
+   ((subrp function)
+    (let ((name (subr-name function)))
+      ;; A natively compiled lambda is a subr named after its address
+      ;; (Emacs 28 and later): name the library it comes from instead.
+      (if (and (string-match-p "_anonymous_lambda_[0-9]+\\'" name)
+               (fboundp 'subr-native-comp-unit) (fboundp 'native-comp-unit-file))
+          (let ((file (ignore-errors (native-comp-unit-file (subr-native-comp-unit function)))))
+            (if file
+                (format "lambda in %s" (replace-regexp-in-string
+                                        "-[0-9a-f]+-[0-9a-f]+\\.eln\\'" ""
+                                        (file-name-nondirectory file)))
+              "native lambda"))
+        name)))
    ((or (stringp function) (vectorp function)) "keyboard macro")
    ((byte-code-function-p function)
     (let ((refs (and (> (length function) 2) (vectorp (aref function 2))
@@ -286,7 +301,7 @@ Each maps to (FILTER-ID . SENTINEL-ID), or t until they are named.")
         (truncate-string-to-width (format "%S" function) 60 nil nil "…")))))
 
 (defun artisan-pause--register (table object kind name)
-  "Register source KIND NAME for OBJECT in TABLE; return its id."
+  "In TABLE, map OBJECT to the source KIND NAME, registered; return its id."
   (let ((id (artisan--pause-source artisan-pause--monitor kind name)))
     (when (> (hash-table-count table) 10000)
       (clrhash table))
@@ -300,7 +315,7 @@ Each maps to (FILTER-ID . SENTINEL-ID), or t until they are named.")
                                (artisan-pause-describe-function command))))
 
 (defun artisan-pause--timer-id (timer function)
-  "Return the source id of FUNCTION, run by TIMER."
+  "Return the source id of TIMER, which runs FUNCTION."
   (or (gethash function artisan-pause--timer-ids)
       (artisan-pause--register
        artisan-pause--timer-ids function "timer"
@@ -454,7 +469,7 @@ Each maps to (FILTER-ID . SENTINEL-ID), or t until they are named.")
     (nreverse fns)))
 
 (defun artisan-pause--hook-call (id function args)
-  "Call FUNCTION with ARGS, measured as the hook function source ID."
+  "As the hook function source ID, call FUNCTION with ARGS, measured."
   (let ((mon artisan-pause--active))
     (if (null mon)
         (apply function args)
@@ -501,8 +516,11 @@ Each maps to (FILTER-ID . SENTINEL-ID), or t until they are named.")
              (not (profiler-cpu-running-p)))
     (require 'profiler)
     (condition-case nil
-        (progn (profiler-cpu-start profiler-sampling-interval)
-               (setq artisan-pause--profiling t))
+        ;; A smaller log than the profiler's default (10,000 entries)
+        ;; makes starting it cheap: one occurrence needs few.
+        (let ((profiler-log-size 1000))
+          (profiler-cpu-start profiler-sampling-interval)
+          (setq artisan-pause--profiling t))
       (error nil))))
 
 (defun artisan-pause--profile-stop ()

@@ -615,6 +615,77 @@ PROCESS's filter and sentinel and FUNCTION's definition included."
           ;; It is reported once.
           (expect (file-exists-p file) :to-be nil))))))
 
+(describe "artisan-pause-mode in an interactive Emacs"
+  (before-all (artisan-test-ensure-module))
+
+  (it "measures redisplay apart from the commands: a slow mode line is named there"
+    (assume (executable-find "script") "script(1) is not installed")
+    (artisan-test-with-temp-dir dir
+      (let* ((out (expand-file-name "result.el" dir))
+             (init (artisan-test-write-file
+                    (expand-file-name "init.el" dir)
+                    (prin1-to-string
+                     `(progn
+                        (setq artisan-data-directory ,dir
+                              native-comp-deferred-compilation nil)
+                        (add-to-list 'load-path ,artisan-test-lisp-dir)
+                        (require 'artisan-pause)
+                        ;; A mode line that takes 100 ms to compute, and
+                        ;; changes with the column, so every insertion
+                        ;; redisplays it.
+                        (setq-default mode-line-format
+                                      '("%c " (:eval (progn (sleep-for 0.1) "slow-mode-line"))))
+                        (artisan-pause-mode 1)
+                        (global-set-key
+                         (kbd "C-c q")
+                         (lambda () (interactive)
+                           (with-temp-file ,out
+                             (let ((print-length nil) (print-level nil))
+                               (prin1 (artisan-pause-sources) (current-buffer))))
+                           (kill-emacs 0)))))))
+             (process-environment (append '("TERM=vt100" "LC_ALL=C.UTF-8") process-environment))
+             (child (make-process
+                     :name "artisan-test-tty"
+                     :command (list "script" "-qfec"
+                                    (format "%s -nw -Q -l %s" (artisan-test-emacs)
+                                            (shell-quote-argument init))
+                                    "/dev/null")
+                     :buffer (generate-new-buffer " *artisan-test-tty*")
+                     :connection-type 'pty :noquery t)))
+        (unwind-protect
+            (progn
+              ;; Type only once Emacs shows its mode line: keys typed
+              ;; ahead run without redisplay in between.
+              (let ((deadline (+ (float-time) 20)))
+                (while (and (< (float-time) deadline)
+                            (not (with-current-buffer (process-buffer child)
+                                   (save-excursion
+                                     (goto-char (point-min))
+                                     (search-forward "slow-mode-line" nil t)))))
+                  (accept-process-output child 0.1)))
+              (accept-process-output child 1.0)
+              (dolist (key '("a" "b" "c" "d"))
+                (process-send-string child key)
+                (accept-process-output child 0.6))
+              (process-send-string child "\C-cq")
+              (let ((deadline (+ (float-time) 15)))
+                (while (and (process-live-p child) (< (float-time) deadline))
+                  (accept-process-output child 0.2)))
+              (expect (file-exists-p out) :to-be t)
+              (let* ((sources (with-temp-buffer (insert-file-contents out) (read (current-buffer))))
+                     (find (lambda (name) (cl-find name sources :key (lambda (s) (plist-get s :name))
+                                                   :test #'equal)))
+                     (redisplay (funcall find "redisplay"))
+                     (insert (funcall find "self-insert-command")))
+                (expect (plist-get redisplay :kind) :to-be 'redisplay)
+                (expect (plist-get redisplay :pauses) :to-be-weakly-greater-than 3)
+                (expect (plist-get redisplay :max-ms) :to-be-weakly-greater-than 95)
+                (expect (plist-get insert :count) :to-equal 4)
+                (expect (plist-get insert :pauses) :to-equal 0)
+                (expect (plist-get insert :max-ms) :to-be-less-than 50)))
+          (when (process-live-p child) (delete-process child))
+          (kill-buffer (process-buffer child)))))))
+
 (describe "artisan-pause-health and artisan-buffer-cleanup"
   (it "shows memory, buffers, processes and timers"
     (artisan-test-ensure-module)

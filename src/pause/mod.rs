@@ -131,7 +131,8 @@ pub struct Source {
     pub pause_us: u64,
     /// Garbage collection inside its pauses, in microseconds.
     pub pause_gc_us: u64,
-    /// Whether its next occurrence should be profiled.
+    /// Whether its next occurrence should be profiled: set by each of its
+    /// pauses (from the `profile_after`-th on), cleared by an attempt.
     pub want_profile: bool,
     /// Whether a profile of one of its pauses was captured.
     pub profiled: bool,
@@ -455,7 +456,13 @@ impl Monitor {
                 .get(source as usize)
                 .is_some_and(|s| s.want_profile);
         if profile {
+            // One attempt per pause: a profiled occurrence that turns out
+            // fast waits for the source's next pause to try again, so the
+            // profiler's own cost stays bounded by the number of pauses.
             self.profiling = true;
+            if let Some(s) = self.sources.get_mut(source as usize) {
+                s.want_profile = false;
+            }
         }
         let start_unix = self.unix_at(now);
         self.stack.push(Frame {

@@ -176,15 +176,18 @@ fn the_next_occurrence_is_profiled_after_enough_pauses() {
         .expect("profiled end");
     assert_eq!(l.seq, None);
     assert!(l.profiled && !l.capture);
-    // Still wanted: the fourth is profiled and slow, so it is captured.
-    assert!(m.enter_at(t, 0.0, 0, 4000 * MS));
+    // The attempt is spent: the fourth is not profiled; it is a pause,
+    // which makes the fifth a new attempt, slow, so it is captured.
+    assert!(!m.enter_at(t, 0.0, 0, 4000 * MS));
+    assert!(m.leave_at(Kind::Timer, 0.0, 0, false, 4080 * MS).is_some());
+    assert!(m.enter_at(t, 0.0, 0, 5000 * MS));
     let l = m
-        .leave_at(Kind::Timer, 0.0, 0, false, 4080 * MS)
+        .leave_at(Kind::Timer, 0.0, 0, false, 5080 * MS)
         .expect("pause");
     assert!(l.profiled && l.capture && l.seq.is_some());
     // Once captured, no more profiling.
-    assert!(!m.enter_at(t, 0.0, 0, 5000 * MS));
-    m.leave_at(Kind::Timer, 0.0, 0, false, 5080 * MS);
+    assert!(!m.enter_at(t, 0.0, 0, 6000 * MS));
+    m.leave_at(Kind::Timer, 0.0, 0, false, 6080 * MS);
     assert!(by_name(&m, "slow").profiled);
 }
 
