@@ -165,9 +165,10 @@ Statistics per source cover every occurrence, whatever this is."
   '(pre-command-hook post-command-hook after-change-functions
     window-configuration-change-hook post-gc-hook)
   "Hooks whose functions are measured one by one once a command was slow.
-The first time a command is a pause, the named functions on these
-hooks (their global value and the value in the command's buffer)
-are measured from then on, so the report names the slow one."
+The first time a command is a pause (slow in its own code, not
+only collecting garbage), the named functions on these hooks
+\(their global value and the value in the command's buffer) are
+measured from then on, so the report names the slow one."
   :type '(repeat variable))
 
 (defcustom artisan-pause-stall-seconds 5
@@ -548,7 +549,9 @@ Each maps to (FILTER-ID . SENTINEL-ID), or t until they are named.")
        artisan-pause--monitor seq (buffer-name) (symbol-name major-mode)
        (if (eq kind 0) (key-description (this-command-keys-vector)) "")
        "")
-      (when (eq kind 0)
+      ;; A pause that is mostly garbage collection says nothing about
+      ;; the hooks: only one slow in its own code has them measured.
+      (when (and (eq kind 0) (>= (- ms gc-ms) artisan-pause-threshold))
         (artisan-pause--instrument-hooks))
       (artisan-pause--maybe-alert id ms gc-ms))))
 

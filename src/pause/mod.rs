@@ -662,7 +662,13 @@ impl Monitor {
         source.pause_us += us;
         source.pause_gc_us += gc_us;
         let pauses = source.pauses;
-        if self.config.profile_after > 0 && pauses >= self.config.profile_after && !source.profiled
+        // A pause that is mostly garbage collection would profile as
+        // "Automatic GC": only one slow in its own code asks for a profile.
+        let own = work.saturating_sub((gc_s * 1e9) as u64);
+        if self.config.profile_after > 0
+            && pauses >= self.config.profile_after
+            && !source.profiled
+            && own >= self.config.threshold_ns
         {
             source.want_profile = true;
         }

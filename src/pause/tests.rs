@@ -192,6 +192,19 @@ fn the_next_occurrence_is_profiled_after_enough_pauses() {
 }
 
 #[test]
+fn pauses_of_garbage_collection_ask_for_no_profile() {
+    let mut m = monitor();
+    let t = m.source(Kind::Command, "org-return");
+    for i in 0..3u64 {
+        // 80 ms, 60 of them collecting garbage.
+        assert!(!m.enter_at(t, 0.0, 0, i * 1000 * MS));
+        let l = m.leave_at(Kind::Command, 0.06, 0, false, i * 1000 * MS + 80 * MS);
+        assert!(l.is_some_and(|l| l.seq.is_some()));
+    }
+    assert!(!m.enter_at(t, 0.0, 0, 5000 * MS));
+}
+
+#[test]
 fn only_one_profile_runs_at_a_time() {
     let mut m = monitor();
     let a = m.source(Kind::Command, "a");

@@ -23,7 +23,7 @@
 (require 'profiler)
 (require 'org)
 
-(defvar artisan-bench-pause-pairs 5
+(defvar artisan-bench-pause-pairs 8
   "Replays with the mode on and off, interleaved.")
 
 (defvar artisan-bench-pause-commands 10000
@@ -105,17 +105,32 @@ would end the keyboard macro)."
                   (current-buffer))))
             files)))
 
+(defun artisan-bench-pause--cpu-ms ()
+  "Return the CPU time of Emacs' main thread so far, in milliseconds.
+From /proc/self/schedstat (nanoseconds on a CPU): unlike wall time,
+it does not count the time other processes of a busy machine take."
+  (with-temp-buffer
+    (insert-file-contents "/proc/self/schedstat")
+    (/ (string-to-number (car (split-string (buffer-string)))) 1e6)))
+
+(defvar artisan-bench-pause--last-cpu nil
+  "CPU milliseconds of the last replay.")
+
 (defun artisan-bench-pause--replay (plan buffers)
-  "Run the segments of PLAN in BUFFERS; return the milliseconds of the macros."
+  "Run the segments of PLAN in BUFFERS; return the milliseconds of the macros.
+The CPU time of the replay goes to `artisan-bench-pause--last-cpu'."
   (let ((total 0.0)
         (make-backup-files nil) (create-lockfiles nil) (auto-save-default nil)
-        (inhibit-message t))
+        (inhibit-message t)
+        cpu)
     (garbage-collect)
+    (setq cpu (artisan-bench-pause--cpu-ms))
     (cl-loop for (index . keys) in plan
              do (let ((b (nth index buffers)))
                   (switch-to-buffer b)
                   (setq total (+ total (artisan-bench-time-ms
                                         (lambda () (execute-kbd-macro keys)))))))
+    (setq artisan-bench-pause--last-cpu (- (artisan-bench-pause--cpu-ms) cpu))
     total))
 
 (defun artisan-bench-pause--plan (files)
@@ -181,14 +196,16 @@ milliseconds, statistics in a hash table of vectors."
                     (dolist (b buffers)
                       (with-current-buffer b (set-buffer-modified-p nil))
                       (kill-buffer b))))))
-         on off profiler explain pairs)
+         on off profiler explain pairs cpu-on cpu-off cpu-pairs)
     (message "  %d commands in %d segments on %d files" commands (length plan) (length files))
     (funcall run 'off)                  ; warm-up: loads Org, fills caches
     (funcall run 'on)
     (let ((before (apply #'+ (mapcar (lambda (s) (plist-get s :count)) (artisan-pause-sources)))))
       (dotimes (_ artisan-bench-pause-pairs)
-        (let ((a (funcall run 'off)) (b (funcall run 'on)))
-          (push a off) (push b on) (push (/ b a) pairs))
+        (let* ((a (funcall run 'off)) (ca artisan-bench-pause--last-cpu)
+               (b (funcall run 'on)) (cb artisan-bench-pause--last-cpu))
+          (push a off) (push b on) (push (/ b a) pairs)
+          (push ca cpu-off) (push cb cpu-on) (push (/ cb ca) cpu-pairs))
         (push (funcall run 'profiler) profiler)
         (push (funcall run 'explain) explain))
       (let* ((recorded (/ (- (apply #'+ (mapcar (lambda (s) (plist-get s :count))
@@ -202,6 +219,11 @@ milliseconds, statistics in a hash table of vectors."
                                :alt "monitor off" :alt-samples off :budget "< 1.02")
         (artisan-bench-add-row :what "… pair by pair (on ÷ off, adjacent replays)"
                                :corpus "Worg" :samples pairs :unit "×" :budget "< 1.02")
+        (artisan-bench-add-row :what "… CPU time of Emacs' thread, monitor on"
+                               :corpus "Worg" :samples cpu-on
+                               :alt "monitor off" :alt-samples cpu-off :budget "< 1.02")
+        (artisan-bench-add-row :what "… CPU time pair by pair (on ÷ off)"
+                               :corpus "Worg" :samples cpu-pairs :unit "×" :budget "< 1.02")
         (artisan-bench-add-row :what (format "… cost per recorded event (%.0f per replay)" recorded)
                                :corpus "Worg" :samples per-event :unit "µs")
         (artisan-bench-add-row :what "Same replay under (profiler-start 'cpu)"
