@@ -117,7 +117,9 @@ still shows what it saw.")
 (defcustom artisan-pause-threshold 50
   "Work taking at least this many milliseconds is a pause.
 Humans notice latency from about 40 ms; pauses are recorded with
-their context and shown by \\[artisan-pause-report]."
+their context and shown by \\[artisan-pause-report].  Setting it
+with `customize-set-variable' takes effect at once; with `setq',
+when the mode is next turned on."
   :type 'number
   :set #'artisan-pause--set
   :initialize #'custom-initialize-default)
@@ -158,7 +160,9 @@ pause.  Nothing is profiled while you run the profiler yourself."
 
 (defcustom artisan-pause-ring-size 1000
   "How many pauses the monitor keeps with their context.
-Statistics per source cover every occurrence, whatever this is."
+Statistics per source cover every occurrence, whatever this is.
+Read when the session's monitor is made (the first time the mode
+is turned on)."
   :type 'natnum)
 
 (defcustom artisan-pause-hooks
@@ -291,6 +295,12 @@ Each maps to (FILTER-ID . SENTINEL-ID), or t until they are named.")
    ((byte-code-function-p function)
     (let ((refs (and (> (length function) 2) (vectorp (aref function 2))
                      (artisan-pause--references (aref function 2)))))
+      (if refs (format "lambda calling %s" (mapconcat #'symbol-name refs ", "))
+        "lambda")))
+   ;; Emacs 30 and later: an interpreted closure is an object whose
+   ;; body is its second slot (before, a list starting with `closure').
+   ((and (fboundp 'interpreted-function-p) (funcall 'interpreted-function-p function))
+    (let ((refs (artisan-pause--body-calls (aref function 1))))
       (if refs (format "lambda calling %s" (mapconcat #'symbol-name refs ", "))
         "lambda")))
    ((memq (car-safe function) '(closure lambda))
