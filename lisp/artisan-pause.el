@@ -51,6 +51,7 @@
 ;;; Code:
 
 (require 'artisan)
+(require 'artisan-pause-name)
 (require 'cl-lib)
 (require 'nadvice)
 (require 'timer)
@@ -76,8 +77,6 @@
 (declare-function artisan--pause-history-save "artisan-dyn")
 (declare-function artisan--pause-history-prune "artisan-dyn")
 (declare-function profiler-make-profile "profiler")
-(declare-function subr-native-comp-unit "data.c")
-(declare-function native-comp-unit-file "data.c")
 (declare-function profiler-cpu-start "profiler.c")
 (declare-function profiler-cpu-stop "profiler.c")
 (declare-function profiler-cpu-log "profiler.c")
@@ -243,73 +242,6 @@ Each maps to (FILTER-ID . SENTINEL-ID), or t until they are named.")
   "Functions of the monitor itself, never measured.")
 
 ;;;; Naming
-
-(defun artisan-pause--references (constants)
-  "Return up to three names of functions in CONSTANTS worth naming."
-  (let (found)
-    (cl-loop for c across constants
-             when (and (symbolp c) c (fboundp c)
-                       (not (subrp (indirect-function c)))
-                       (not (special-form-p c)) (not (macrop c))
-                       (not (memq c found)))
-             do (push c found)
-             until (>= (length found) 3))
-    (nreverse found)))
-
-(defun artisan-pause--body-calls (body)
-  "Return up to three functions called in the interpreted BODY."
-  (let (found)
-    (cl-labels ((walk (form)
-                  (when (and (consp form) (< (length found) 3))
-                    (let ((head (car form)))
-                      (when (and (symbolp head) head (fboundp head)
-                                 (not (subrp (indirect-function head)))
-                                 (not (special-form-p head)) (not (macrop head))
-                                 (not (memq head found)))
-                        (push head found)))
-                    (when (proper-list-p form) (mapc #'walk form)))))
-      (walk body))
-    (nreverse found)))
-
-(defun artisan-pause-describe-function (function)
-  "Return a readable name for FUNCTION: its name, or what a lambda calls."
-  (cond
-   ((null function) "nil")
-   ((symbolp function) (symbol-name function))
-   ((advice--p function)
-    (artisan-pause-describe-function (advice--cd*r function)))
-   ((subrp function)
-    (let ((name (subr-name function)))
-      ;; A natively compiled lambda is a subr named after its address
-      ;; (Emacs 28 and later): name the library it comes from instead.
-      (if (and (string-match-p "_anonymous_lambda_[0-9]+\\'" name)
-               (fboundp 'subr-native-comp-unit) (fboundp 'native-comp-unit-file))
-          (let ((file (ignore-errors (native-comp-unit-file (subr-native-comp-unit function)))))
-            (if file
-                (format "lambda in %s" (replace-regexp-in-string
-                                        "-[0-9a-f]+-[0-9a-f]+\\.eln\\'" ""
-                                        (file-name-nondirectory file)))
-              "native lambda"))
-        name)))
-   ((or (stringp function) (vectorp function)) "keyboard macro")
-   ((byte-code-function-p function)
-    (let ((refs (and (> (length function) 2) (vectorp (aref function 2))
-                     (artisan-pause--references (aref function 2)))))
-      (if refs (format "lambda calling %s" (mapconcat #'symbol-name refs ", "))
-        "lambda")))
-   ;; Emacs 30 and later: an interpreted closure is an object whose
-   ;; body is its second slot (before, a list starting with `closure').
-   ((and (fboundp 'interpreted-function-p) (funcall 'interpreted-function-p function))
-    (let ((refs (artisan-pause--body-calls (aref function 1))))
-      (if refs (format "lambda calling %s" (mapconcat #'symbol-name refs ", "))
-        "lambda")))
-   ((memq (car-safe function) '(closure lambda))
-    (let ((refs (artisan-pause--body-calls
-                 (cdr (if (eq (car function) 'closure) (cddr function) (cdr function))))))
-      (if refs (format "lambda calling %s" (mapconcat #'symbol-name refs ", "))
-        "lambda")))
-   (t (let ((print-length 3) (print-level 2))
-        (truncate-string-to-width (format "%S" function) 60 nil nil "…")))))
 
 (defun artisan-pause--register (table object kind name)
   "In TABLE, map OBJECT to the source KIND NAME, registered; return its id."
