@@ -156,6 +156,20 @@ Runs from `artisan-knowledge-mode-hook'."
   "Record every garbage collection of this session." t)
 (autoload 'artisan-gc-report "artisan-gc"
   "Show garbage collection statistics and a suggestion." t)
+(autoload 'artisan-pause-mode "artisan-pause"
+  "Find out why Emacs paused, as it happens, at almost no cost." t)
+(autoload 'artisan-pause-sources "artisan-pause"
+  "Return every source the monitor saw, worst first, as plists.")
+(autoload 'artisan-pause-events "artisan-pause"
+  "Return the pauses the monitor keeps, oldest first, as plists.")
+(autoload 'artisan-pause-silence "artisan-pause"
+  "Never announce pauses of SOURCE again in this session." t)
+(autoload 'artisan-pause-report "artisan-pause-report"
+  "Show the sources of pauses `artisan-pause-mode' saw, worst first." t)
+(autoload 'artisan-pause-history "artisan-pause-report"
+  "Show pauses per day over the last DAYS days." t)
+(autoload 'artisan-buffer-cleanup "artisan-pause-health"
+  "Offer to kill the buffers not shown for AGE days, listing them first." t)
 
 (provide 'artisan)
 ;;; artisan.el ends here

@@ -27,6 +27,8 @@ pub enum Kind {
     Startup,
     /// A background job was cancelled by the user (`artisan-cancelled`).
     Cancelled,
+    /// The responsiveness monitor failed (`artisan-pause-error`).
+    Pause,
 }
 
 /// An error of the Rust core: a kind and a readable message.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod graph;
 pub mod job;
 pub mod knowledge;
+pub mod pause;
 pub mod startup;
 
 emacs::plugin_is_GPL_compatible!();

@@ -10,6 +10,7 @@ pub mod graph;
 pub mod job;
 pub mod knowledge;
 pub mod module;
+pub mod pause;
 pub mod startup;
 
 // The error tree.  `artisan-error' and `artisan-module-error' are also defined
@@ -25,6 +26,7 @@ emacs::define_errors! {
     artisan_graph_error "Artisan graph error" (artisan_error)
     artisan_startup_error "Artisan start-up profiler error" (artisan_error)
     artisan_cancelled "Artisan job cancelled" (artisan_error)
+    artisan_pause_error "Artisan responsiveness monitor error" (artisan_error)
 }
 
 /// The signal symbol for an error kind.
@@ -37,6 +39,7 @@ fn signal_symbol(kind: Kind) -> &'static emacs::OnceGlobalRef {
         Kind::Graph => artisan_graph_error,
         Kind::Startup => artisan_startup_error,
         Kind::Cancelled => artisan_cancelled,
+        Kind::Pause => artisan_pause_error,
     }
 }
 
