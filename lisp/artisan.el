@@ -144,6 +144,27 @@ Runs from `artisan-knowledge-mode-hook'."
 
 (add-hook 'artisan-knowledge-mode-hook #'artisan-graph-preload-when-idle)
 
+(defcustom artisan-org-id-links t
+  "Non-nil means Org follows id: links to notes through the link graph.
+When an Org buffer is first set up, `artisan-org-id-setup' defines
+the id: link type when Org has none yet and lets `org-id-find' ask
+the link graph for IDs org-id does not know, so links
+`artisan-insert-link' writes open in a plain Emacs without org-roam.
+org-roam's own handling is never replaced."
+  :type 'boolean
+  :group 'artisan)
+
+(autoload 'artisan-org-id-setup "artisan-org-id"
+  "Let Org follow id: links through the artisan link graph.")
+
+(defun artisan-org-id-links-setup ()
+  "Run `artisan-org-id-setup' if `artisan-org-id-links' says so.
+On `org-mode-hook': links are followed from Org buffers."
+  (when artisan-org-id-links
+    (artisan-org-id-setup)))
+
+(add-hook 'org-mode-hook #'artisan-org-id-links-setup)
+
 (autoload 'artisan-startup-profile "artisan-startup"
   "Profile the start-up of your Emacs configuration." t)
 (autoload 'artisan-startup-report "artisan-startup"

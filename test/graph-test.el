@@ -1024,6 +1024,56 @@ With ROAM-EDGE, add `artisan-graph-test--roam-fixtures' in roam-edge/."
         (expect (buffer-substring (line-beginning-position) (point))
                 :to-equal "[[serotonin|Serotonin]]")))))
 
+(describe "Following id: links without org-roam"
+  (before-all (artisan-graph-test--fresh-copy))
+  (after-all (artisan-graph-test--cleanup))
+  (before-each (artisan-graph-test--use))
+
+  (dolist (org-id-first '(nil t))
+    (it (format "opens an inserted id: link in emacs -Q with C-c C-o%s"
+                (if org-id-first ", org-id loaded first" ""))
+      (let* ((target (artisan-graph-test--id 'babel))
+             (from (artisan-graph-test--file "orphan.org"))
+             (result
+              (artisan-test-child
+               `(progn
+                  (setq artisan-data-directory ,artisan-graph-test--data
+                        artisan-knowledge-roots (list ,artisan-graph-test--notes)
+                        org-id-locations-file ,(make-temp-file "artisan-org-id-")
+                        org-id-track-globally t)
+                  (require 'artisan)
+                  (require 'org)
+                  ,@(and org-id-first '((require 'org-id)))
+                  (with-current-buffer (find-file-noselect ,from)
+                    (goto-char (point-max))
+                    (insert "\nSee " (format "[[id:%s][Babel]]" ,target) ".\n")
+                    (search-backward "[[id:")
+                    (forward-char 3)
+                    (org-open-at-point)
+                    (princ (format "landed=%s:%d:%s"
+                                   (file-name-nondirectory (buffer-file-name))
+                                   (line-number-at-pos)
+                                   (buffer-substring (line-beginning-position)
+                                                     (line-end-position)))))))))
+        (expect (cdr result) :to-match "landed=org-mode.org:10:\\* Babel$")
+        (expect (car result) :to-equal 0))))
+
+  (it "leaves IDs the graph does not know to Org, and says so as Org does"
+    (let ((result (artisan-test-child
+                   `(progn
+                      (setq artisan-data-directory ,artisan-graph-test--data
+                            artisan-knowledge-roots (list ,artisan-graph-test--notes)
+                            org-id-locations-file ,(make-temp-file "artisan-org-id-"))
+                      (require 'artisan)
+                      (require 'org-id)
+                      (with-temp-buffer
+                        (org-mode)
+                        (insert "[[id:no-such-id-anywhere][x]]")
+                        (goto-char 4)
+                        (princ (condition-case e (progn (org-open-at-point) "opened")
+                                 (error (error-message-string e)))))))))
+      (expect (cdr result) :to-match "Cannot find entry with ID \"no-such-id-anywhere\""))))
+
 (describe "Drawing big graph views"
   (before-all (artisan-graph-test--fresh-copy))
   (after-all (artisan-graph-test--cleanup))
